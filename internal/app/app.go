@@ -1,0 +1,244 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/realname/realname/internal/cache"
+	"github.com/realname/realname/internal/config"
+	"github.com/realname/realname/internal/httpapi"
+	"github.com/realname/realname/internal/provider/aliyun"
+	"github.com/realname/realname/internal/provider/cloudauthsim"
+	"github.com/realname/realname/internal/realname"
+	sqlstore "github.com/realname/realname/internal/storage/sql"
+)
+
+// SandboxPrefix is where the Cloudauth simulator is mounted in sandbox mode.
+const SandboxPrefix = "/sandbox/cloudauth"
+
+// Options are the process-level inputs of New.
+type Options struct {
+	Logger *slog.Logger
+	Getenv func(string) string // default os.Getenv
+	Stdout io.Writer           // where the start banner goes (nil: nowhere)
+}
+
+// App is a running realname.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	listener net.Listener
+	server   *http.Server
+	store    *sqlstore.Store
+	svc      *realname.Service
+	sim      *cloudauthsim.Simulator // nil unless sandbox
+	baseURL  string
+	apiKey   string // the development key printed at start (sandbox only)
+}
+
+// New builds everything from cfg and starts listening (but not serving).
+func New(ctx context.Context, cfg config.Config, o Options) (a *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a = &App{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.closeAll()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if a.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	a.baseURL = cfg.BaseURL(a.listener.Addr().String())
+	if a.store, err = sqlstore.Open(ctx, cfg.Database(), sqlstore.Options{Logger: log}); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := a.store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	keys, err := loadKeys(ctx, cfg, o.Getenv, a.store, log)
+	if err != nil {
+		return nil, err
+	}
+	provider, err := a.provider()
+	if err != nil {
+		return nil, err
+	}
+	metrics := httpapi.NewMetrics(a.store.CountOpenVerifications, a.store.Stats)
+	supported := []string{"IDENTITY_CARD", "RESIDENCE_PERMIT_HMT"}
+	a.svc, err = realname.New(realname.Config{
+		Validity: cfg.Validity, SessionTTL: cfg.SessionTTL,
+		CallbackURL: a.baseURL + "/api/v1/auth/callback", SupportedDocs: supported,
+	}, realname.Deps{
+		Store: a.store, Provider: provider, Keys: realname.Keys{Ring: keys.Ring, Index: keys.Index},
+		Cache: cache.NewMemory(0), Metrics: metrics, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	api, err := httpapi.New(httpapi.Options{
+		Service: a.svc, Keys: a.store.APIKeyByHash, APIKey: cfg.APIKey,
+		TokenKey: keys.Index.Sum("user-token-key", "v1"), TokenTTL: cfg.TokenTTL,
+		Ready: a.store.Ping, Metrics: metrics, Logger: log, AccessLog: cfg.AccessLog, SupportedDocs: supported,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", api)
+	if a.sim != nil {
+		mux.Handle(SandboxPrefix+"/", http.StripPrefix(SandboxPrefix, a.sim))
+		if a.apiKey, err = devAPIKey(ctx, cfg.DataDir, a.store, httpapi.NewAPIKey); err != nil {
+			return nil, err
+		}
+	}
+	a.server = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if o.Stdout != nil {
+		a.banner(o.Stdout)
+	}
+	return a, nil
+}
+
+// provider builds the configured provider. In sandbox mode it is the real
+// Cloudauth adapter talking through the official SDK to the simulator
+// mounted in this server, with a key pair made up for this process.
+func (a *App) provider() (realname.Provider, error) {
+	if a.cfg.Provider == "aliyun" {
+		endpoint, scheme := a.cfg.Aliyun.Endpoint, "https"
+		if rest, ok := strings.CutPrefix(endpoint, "http://"); ok {
+			endpoint, scheme = rest, "http" // the adapter allows this for loopback only
+		}
+		endpoint = strings.TrimPrefix(endpoint, "https://")
+		return aliyun.New(aliyun.Config{
+			AccessKeyID: a.cfg.Aliyun.AccessKeyID, AccessKeySecret: a.cfg.Aliyun.AccessKeySecret,
+			SceneID: a.cfg.Aliyun.SceneID, Endpoint: endpoint, Scheme: scheme, Logger: a.log,
+		})
+	}
+	id, secret := "sandbox-"+randomHex(8), randomHex(24)
+	var err error
+	a.sim, err = cloudauthsim.New(cloudauthsim.Config{
+		AccessKeyID: id, AccessKeySecret: secret, PublicURL: a.baseURL + SandboxPrefix,
+		Logger: a.log.With("component", "cloudauth-sim"), SessionTTL: a.cfg.SessionTTL,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sandbox simulator: %w", err)
+	}
+	return aliyun.New(aliyun.Config{
+		AccessKeyID: id, AccessKeySecret: secret, SceneID: 1000000001,
+		Endpoint: a.listener.Addr().String() + SandboxPrefix, Scheme: "http", Logger: a.log,
+	})
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (a *App) banner(w io.Writer) {
+	fmt.Fprintf(w, "realname listening on %s (provider %s, database %s)\n", a.baseURL, a.cfg.Provider, a.store.Dialect())
+	if a.apiKey != "" {
+		fmt.Fprintf(w, "development API key: %s\n", a.apiKey)
+		fmt.Fprintf(w, "try: curl -H 'Authorization: Bearer %s' %s/api/v1/auth/supported_documents\n", a.apiKey, a.baseURL)
+	}
+}
+
+// URL is the service's base URL.
+func (a *App) URL() string { return a.baseURL }
+
+// DevAPIKey is the development API key (sandbox mode only).
+func (a *App) DevAPIKey() string { return a.apiKey }
+
+// Simulator is the mounted simulator (nil unless sandbox), for tests.
+func (a *App) Simulator() *cloudauthsim.Simulator { return a.sim }
+
+// Service is the domain service, for tests and commands.
+func (a *App) Service() *realname.Service { return a.svc }
+
+// Run serves until ctx ends, then shuts down gracefully: it stops accepting,
+// lets in-flight requests finish (up to 30 s), stops the poller and closes
+// the database.
+func (a *App) Run(ctx context.Context) error {
+	pollCtx, stopPoll := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.svc.RunPoller(pollCtx, a.cfg.PollInterval, a.cfg.PollMinIdle) })
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	a.log.Info("serving", "url", a.baseURL)
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = a.server.Shutdown(sctx)
+		cancel()
+	}
+	stopPoll()
+	wg.Wait()
+	a.closeAll()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// closeAll releases what New opened.
+func (a *App) closeAll() {
+	if a.sim != nil {
+		_ = a.sim.Close()
+	}
+	if a.listener != nil && a.server == nil {
+		_ = a.listener.Close()
+	}
+	if a.store != nil {
+		_ = a.store.Close()
+	}
+}
+
+func createAPIKey(ctx context.Context, store *sqlstore.Store, name string, hash []byte) error {
+	k := realname.APIKey{ID: "key_" + randomHex(8), Name: name, Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	if err := store.CreateAPIKey(ctx, k); err != nil {
+		return fmt.Errorf("store API key: %w", err)
+	}
+	return nil
+}
+
+// CreateAPIKey makes a new API key, stores its hash and returns the secret.
+func CreateAPIKey(ctx context.Context, store *sqlstore.Store, name string) (string, error) {
+	secret, hash, err := httpapi.NewAPIKey()
+	if err != nil {
+		return "", err
+	}
+	return secret, createAPIKey(ctx, store, name, hash)
+}

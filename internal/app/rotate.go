@@ -1,0 +1,73 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/realname/realname/internal/config"
+	"github.com/realname/realname/internal/pii"
+	sqlstore "github.com/realname/realname/internal/storage/sql"
+)
+
+// RotateResult reports a key rotation.
+type RotateResult struct {
+	NewKeyID  string
+	Checked   int
+	Rewrapped int
+}
+
+// RotateKeys adds a new key-encryption key to the key-ring file, makes it
+// primary and re-wraps every person's data key with it. Old keys stay in the
+// ring, so a running server keeps reading everything while this runs; it
+// picks up the new primary for new writes at its next start. Only the key
+// files in the data directory (or REALNAME_KEYRING_FILE) can be rotated
+// here; keys from env are rotated where they are kept.
+func RotateKeys(ctx context.Context, cfg config.Config, getenv func(string) string, progress func(done, rewrapped int)) (RotateResult, error) {
+	files := pii.DefaultKeyFiles(cfg.DataDir)
+	if cfg.Keys.RingFile != "" {
+		files = pii.KeyFiles{RingPath: cfg.Keys.RingFile, IndexPath: cfg.Keys.IndexFile}
+	} else if getenv("REALNAME_KEYRING") != "" {
+		return RotateResult{}, fmt.Errorf("keys come from REALNAME_KEYRING: rotate them where they are kept, then re-run with REALNAME_KEYRING_FILE")
+	}
+	store, err := sqlstore.Open(ctx, cfg.Database(), sqlstore.Options{})
+	if err != nil {
+		return RotateResult{}, err
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
+		return RotateResult{}, err
+	}
+	ring, err := pii.Rotate(files)
+	if err != nil {
+		return RotateResult{}, fmt.Errorf("rotate key ring: %w", err)
+	}
+	res := RotateResult{NewKeyID: ring.PrimaryID()}
+	after := ""
+	for {
+		persons, err := store.Persons(ctx, after, 500)
+		if err != nil {
+			return res, fmt.Errorf("list persons: %w", err)
+		}
+		if len(persons) == 0 {
+			return res, nil
+		}
+		for _, p := range persons {
+			after = p.ID
+			res.Checked++
+			if !ring.NeedsRewrap(p.WrappedKey) {
+				continue
+			}
+			wrapped, err := ring.Rewrap(p.WrappedKey, "person:"+p.ID)
+			if err != nil {
+				return res, fmt.Errorf("re-wrap %s: %w", p.ID, err)
+			}
+			if err := store.UpdatePersonKey(ctx, p.ID, ring.PrimaryID(), wrapped); err != nil {
+				return res, fmt.Errorf("store re-wrapped key of %s: %w", p.ID, err)
+			}
+			res.Rewrapped++
+		}
+		if progress != nil {
+			progress(res.Checked, res.Rewrapped)
+		}
+	}
+}

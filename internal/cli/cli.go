@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/realname/realname/internal/config"
+)
+
+// Env is what a command gets from the process.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// command is one sub-command.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, env Env, args []string) error
+}
+
+var commands = []command{
+	{"serve", "run the service (default: 127.0.0.1:8001, SQLite and keys in ./realname-data, sandbox provider)", runServe},
+	{"migrate", "apply database migrations and exit", runMigrate},
+	{"apikey", "apikey create --name NAME: print a new API key once (stored hashed)", runAPIKey},
+	{"keys", "keys rotate: add a key-encryption key, make it primary and re-wrap every person's data key", runKeys},
+	{"cloudauth-sim", "run the Cloudauth simulator alone (--addr HOST:PORT; key pair from ALIYUN_ACCESS_KEY_ID/SECRET)", runSim},
+}
+
+// Main runs the sub-command named by args[0] and returns the exit code.
+func Main(args []string, env Env) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(env.Stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err := c.run(ctx, env, args[1:])
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "realname %s: %v\n", c.name, err)
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(env.Stderr, "realname: unknown command %q\n\n", args[0])
+	usage(env.Stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: realname <command> [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery command accepts --config FILE and reads the environment (see README.md).")
+}
+
+// logger builds the JSON logger for a level.
+func logger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// loadConfig loads and validates the configuration for a command.
+func loadConfig(name string, env Env, args []string) (config.Config, error) {
+	cfg, err := config.Load(name, args, env.Getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
+}

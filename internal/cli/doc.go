@@ -1,0 +1,5 @@
+// Package cli holds realname's sub-commands: serve, migrate, apikey,
+// keys, cloudauth-sim. Each reads the same configuration as serve (flags,
+// then env, then the optional YAML file) and reports problems on stderr with
+// a non-zero exit.
+package cli

@@ -1,0 +1,243 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is every setting of the service.
+type Config struct {
+	Addr        string `yaml:"addr"`         // REALNAME_ADDR, --addr
+	DataDir     string `yaml:"data_dir"`     // REALNAME_DATA_DIR, --data
+	DatabaseURL string `yaml:"database_url"` // DATABASE_URL: a SQLite path or postgres://…
+	RedisURL    string `yaml:"redis_url"`    // REDIS_URL (accepted; this build keeps cache in-process)
+	PublicURL   string `yaml:"public_url"`   // REALNAME_PUBLIC_URL
+	Provider    string `yaml:"provider"`     // REALNAME_PROVIDER: sandbox | aliyun
+	APIKey      string `yaml:"api_key"`      // REALNAME_API_KEY: one key accepted as given
+
+	Aliyun Aliyun `yaml:"aliyun"`
+	Keys   Keys   `yaml:"keys"`
+
+	Validity   time.Duration `yaml:"validity"`    // REALNAME_VALIDITY, default 8760h (365 days)
+	SessionTTL time.Duration `yaml:"session_ttl"` // REALNAME_SESSION_TTL, default 30m
+	TokenTTL   time.Duration `yaml:"token_ttl"`   // REALNAME_TOKEN_TTL, default 15m: user tokens for browsers
+	// PollInterval is how often the poller looks for sessions whose
+	// callback never came (REALNAME_POLL_INTERVAL, default 5s).
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// PollMinIdle: a session must be idle this long before the poller asks
+	// the provider about it (REALNAME_POLL_MIN_IDLE, default 10s).
+	PollMinIdle time.Duration `yaml:"poll_min_idle"`
+	LogLevel    string        `yaml:"log_level"`  // REALNAME_LOG_LEVEL: debug | info | warn | error
+	AccessLog   bool          `yaml:"access_log"` // REALNAME_ACCESS_LOG: one log line per request (default true)
+}
+
+// Aliyun holds the Cloudauth settings.
+type Aliyun struct {
+	AccessKeyID     string `yaml:"access_key_id"`     // ALIYUN_ACCESS_KEY_ID
+	AccessKeySecret string `yaml:"access_key_secret"` // ALIYUN_ACCESS_KEY_SECRET
+	SceneID         int64  `yaml:"scene_id"`          // ALIYUN_SCENE_ID
+	Endpoint        string `yaml:"endpoint"`          // ALIYUN_ENDPOINT (optional)
+}
+
+// Keys says where the key material lives. With nothing set, keys live in
+// DataDir/keys and are generated on the first start of an empty data
+// directory only.
+type Keys struct {
+	RingFile  string `yaml:"ring_file"`  // REALNAME_KEYRING_FILE
+	IndexFile string `yaml:"index_file"` // REALNAME_INDEX_KEY_FILE
+}
+
+// Default is the embedded default: everything on this machine.
+func Default() Config {
+	return Config{
+		Addr:         "127.0.0.1:8001",
+		DataDir:      "realname-data",
+		Provider:     "sandbox",
+		Validity:     365 * 24 * time.Hour,
+		SessionTTL:   30 * time.Minute,
+		TokenTTL:     15 * time.Minute,
+		PollInterval: 5 * time.Second,
+		PollMinIdle:  10 * time.Second,
+		LogLevel:     "info",
+		AccessLog:    true,
+	}
+}
+
+// Load builds the config from the file named by --config (if any), the
+// environment (through getenv) and the flags in args. It does not validate.
+func Load(name string, args []string, getenv func(string) string) (Config, error) {
+	c := Default()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	file := fs.String("config", "", "YAML configuration `file`")
+	addr := fs.String("addr", "", "listen address `host:port` (REALNAME_ADDR)")
+	data := fs.String("data", "", "data `directory` (REALNAME_DATA_DIR)")
+	db := fs.String("database-url", "", "SQLite path or postgres:// URL (DATABASE_URL)")
+	provider := fs.String("provider", "", "sandbox or aliyun (REALNAME_PROVIDER)")
+	public := fs.String("public-url", "", "externally visible base URL (REALNAME_PUBLIC_URL)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if *file != "" {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return c, fmt.Errorf("read config file: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("config file %s: %w", *file, err)
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return c, err
+	}
+	for _, f := range []struct {
+		v   string
+		dst *string
+	}{{*addr, &c.Addr}, {*data, &c.DataDir}, {*db, &c.DatabaseURL}, {*provider, &c.Provider}, {*public, &c.PublicURL}} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	return c, nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	strs := map[string]*string{
+		"REALNAME_ADDR": &c.Addr, "REALNAME_DATA_DIR": &c.DataDir, "DATABASE_URL": &c.DatabaseURL,
+		"REDIS_URL": &c.RedisURL, "REALNAME_PUBLIC_URL": &c.PublicURL, "REALNAME_PROVIDER": &c.Provider,
+		"REALNAME_API_KEY": &c.APIKey, "ALIYUN_ACCESS_KEY_ID": &c.Aliyun.AccessKeyID,
+		"ALIYUN_ACCESS_KEY_SECRET": &c.Aliyun.AccessKeySecret, "ALIYUN_ENDPOINT": &c.Aliyun.Endpoint,
+		"REALNAME_KEYRING_FILE": &c.Keys.RingFile, "REALNAME_INDEX_KEY_FILE": &c.Keys.IndexFile,
+		"REALNAME_LOG_LEVEL": &c.LogLevel,
+	}
+	for k, dst := range strs {
+		if v := getenv(k); v != "" {
+			*dst = v
+		}
+	}
+	var errs []error
+	durs := map[string]*time.Duration{
+		"REALNAME_VALIDITY": &c.Validity, "REALNAME_SESSION_TTL": &c.SessionTTL, "REALNAME_TOKEN_TTL": &c.TokenTTL,
+		"REALNAME_POLL_INTERVAL": &c.PollInterval, "REALNAME_POLL_MIN_IDLE": &c.PollMinIdle,
+	}
+	for k, dst := range durs {
+		if v := getenv(k); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+				continue
+			}
+			*dst = d
+		}
+	}
+	if v := getenv("ALIYUN_SCENE_ID"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ALIYUN_SCENE_ID: not a number"))
+		}
+		c.Aliyun.SceneID = n
+	}
+	if v := getenv("REALNAME_ACCESS_LOG"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("REALNAME_ACCESS_LOG: %w", err))
+		}
+		c.AccessLog = b
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr %q: want host:port", c.Addr)
+	}
+	if c.DataDir == "" {
+		bad("data_dir is empty")
+	}
+	switch c.Provider {
+	case "sandbox":
+	case "aliyun":
+		if c.Aliyun.AccessKeyID == "" || c.Aliyun.AccessKeySecret == "" {
+			bad("provider aliyun needs ALIYUN_ACCESS_KEY_ID and ALIYUN_ACCESS_KEY_SECRET")
+		}
+		if c.Aliyun.SceneID <= 0 {
+			bad("provider aliyun needs ALIYUN_SCENE_ID (a positive number)")
+		}
+		if c.PublicURL == "" {
+			bad("provider aliyun needs REALNAME_PUBLIC_URL: Cloudauth must reach the callback")
+		}
+	default:
+		bad("provider %q: want sandbox or aliyun", c.Provider)
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			bad("public_url %q: want an absolute http(s) URL without query", c.PublicURL)
+		} else if c.Provider == "aliyun" && u.Scheme != "https" {
+			bad("public_url must be https with provider aliyun")
+		}
+	}
+	if c.APIKey != "" && len(c.APIKey) < 24 {
+		bad("REALNAME_API_KEY is too short (at least 24 characters)")
+	}
+	if c.Validity < time.Hour {
+		bad("validity %s: at least 1h", c.Validity)
+	}
+	if c.SessionTTL < time.Minute || c.SessionTTL > 24*time.Hour {
+		bad("session_ttl %s: between 1m and 24h", c.SessionTTL)
+	}
+	if c.TokenTTL < time.Minute || c.TokenTTL > 24*time.Hour {
+		bad("token_ttl %s: between 1m and 24h", c.TokenTTL)
+	}
+	if c.PollInterval <= 0 || c.PollMinIdle < 0 {
+		bad("poll_interval must be positive and poll_min_idle not negative")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if (c.Keys.RingFile == "") != (c.Keys.IndexFile == "") {
+		bad("set both REALNAME_KEYRING_FILE and REALNAME_INDEX_KEY_FILE, or neither")
+	}
+	return errors.Join(errs...)
+}
+
+// Database returns the database URL: DATABASE_URL, or the SQLite file in
+// the data directory.
+func (c Config) Database() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, "realname.db")
+}
+
+// Embedded reports whether the database is the default SQLite file in the
+// data directory (where keys may be generated on first start).
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// BaseURL is the externally visible base URL, without a trailing slash.
+func (c Config) BaseURL(listen string) string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	return "http://" + listen
+}

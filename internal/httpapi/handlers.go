@@ -1,0 +1,216 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/realname/realname/internal/realname"
+)
+
+type consentBody struct {
+	NoticeVersion string   `json:"notice_version"`
+	AcceptedAt    string   `json:"accepted_at"`
+	Scopes        []string `json:"scopes"`
+}
+
+type initBody struct {
+	UserID         string       `json:"user_id"`
+	RealName       string       `json:"real_name"`
+	IDCardNumber   string       `json:"id_card_number"`
+	Consent        *consentBody `json:"consent"`
+	CertType       string       `json:"cert_type"`
+	CallbackURL    string       `json:"callback_url"`
+	ReturnURL      string       `json:"return_url"`
+	CertifyURLType string       `json:"certify_url_type"`
+	MetaInfo       string       `json:"meta_info"`
+}
+
+func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
+	var b initBody
+	if err := decodeJSON(w, r, smallBody, &b); err != nil {
+		renderError(w, r, s.log, err)
+		return
+	}
+	p := principalFrom(r.Context())
+	if !p.mayActFor(b.UserID) {
+		renderError(w, r, s.log, realname.E(realname.KindPermission, "FORBIDDEN", "a user token acts only for its own user_id", nil))
+		return
+	}
+	if b.CallbackURL != "" {
+		renderError(w, r, s.log, realname.E(realname.KindInvalid, realname.CodeInvalidRequest,
+			"callback_url is not supported yet: poll /api/v1/auth/query or use the JavaScript SDK", nil))
+		return
+	}
+	req := realname.InitRequest{
+		ClientID: p.clientID, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		UserID: b.UserID, RealName: b.RealName, IDNumber: b.IDCardNumber, CertType: b.CertType,
+		ReturnURL: b.ReturnURL, URLType: strings.ToUpper(b.CertifyURLType), MetaInfo: b.MetaInfo,
+	}
+	if req.ClientID == "" {
+		req.ClientID = "user:" + p.userID
+	}
+	if b.Consent != nil {
+		c := realname.Consent{NoticeVersion: b.Consent.NoticeVersion, Scopes: b.Consent.Scopes}
+		if b.Consent.AcceptedAt != "" {
+			t, err := time.Parse(time.RFC3339, b.Consent.AcceptedAt)
+			if err != nil {
+				renderError(w, r, s.log, realname.E(realname.KindInvalid, realname.CodeConsentRequired, "consent.accepted_at must be RFC 3339", nil))
+				return
+			}
+			c.AcceptedAt = t
+		}
+		req.Consent = &c
+	}
+	res, err := s.svc.Init(r.Context(), req)
+	if err != nil {
+		renderError(w, r, s.log, err)
+		return
+	}
+	msg := "请打开 verify_url 完成人脸核验"
+	if res.Resumed {
+		msg = "已有进行中的认证,请继续在 verify_url 完成人脸核验"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"success": true, "certify_id": res.CertifyID, "verify_url": res.VerifyURL,
+		"request_id": requestID(r.Context()), "message": msg,
+	})
+}
+
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		CertifyID string `json:"certify_id"`
+	}
+	if err := decodeJSON(w, r, smallBody, &b); err != nil {
+		renderError(w, r, s.log, err)
+		return
+	}
+	v, err := s.svc.Verification(r.Context(), b.CertifyID)
+	if err == nil && !principalFrom(r.Context()).mayActFor(v.UserID) {
+		err = realname.E(realname.KindNotFound, realname.CodeNotFound, "no verification with this certify_id", nil)
+	}
+	if err != nil {
+		renderError(w, r, s.log, err)
+		return
+	}
+	var score *float64
+	if v.Score > 0 {
+		score = &v.Score
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"success": true, "certify_id": v.CertifyID, "user_id": v.UserID, "status": v.Status,
+		"passed": v.Status == realname.StatusSuccess, "auth_time": timeOrNil(v.CompletedAt),
+		"expire_time": timeOrNil(v.ExpiresAt), "face_compare_score": score, "fail_reason": v.FailReason,
+	})
+}
+
+// reasonText is the Chinese text for a check's reason code.
+var reasonText = map[string]string{
+	"":                "已实名认证",
+	"NOT_VERIFIED":    "用户尚未完成实名认证",
+	"EXPIRED":         "实名认证已过期,请重新认证",
+	"PENDING":         "实名认证进行中",
+	"FACE_MISMATCH":   "人脸与实名信息不一致",
+	"LIVENESS_ATTACK": "活体检测未通过",
+}
+
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		UserID    string `json:"user_id"`
+		FaceImage string `json:"face_image"`
+	}
+	if err := decodeJSON(w, r, faceBody, &b); err != nil {
+		renderError(w, r, s.log, err)
+		return
+	}
+	if !principalFrom(r.Context()).mayActFor(b.UserID) {
+		renderError(w, r, s.log, realname.E(realname.KindPermission, "FORBIDDEN", "a user token acts only for its own user_id", nil))
+		return
+	}
+	var face []byte
+	if b.FaceImage != "" {
+		img := b.FaceImage
+		if i := strings.Index(img, ";base64,"); strings.HasPrefix(img, "data:") && i > 0 {
+			img = img[i+len(";base64,"):]
+		}
+		var err error
+		if face, err = base64.StdEncoding.DecodeString(img); err != nil || len(face) == 0 {
+			renderError(w, r, s.log, realname.E(realname.KindInvalid, "INVALID_FACE_IMAGE", "face_image must be a base64 image", nil))
+			return
+		}
+	}
+	res, err := s.svc.Check(r.Context(), b.UserID, face)
+	if err != nil {
+		renderError(w, r, s.log, err)
+		return
+	}
+	reason, ok := reasonText[res.ReasonCode]
+	if !ok {
+		reason = "实名核验未通过"
+	}
+	out := map[string]any{"success": true, "passed": res.Passed, "reason": reason, "reason_code": res.ReasonCode}
+	if res.Similarity != nil {
+		out["similarity_score"] = *res.Similarity
+	}
+	if res.Passed {
+		out["user_info"] = map[string]any{
+			"user_id": b.UserID, "real_name": res.Status.MaskedName, "evidence": res.Status.Evidence,
+			"auth_time": timeOrNil(res.Status.AuthTime), "expire_time": timeOrNil(res.Status.ExpireTime),
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	user := r.PathValue("user_id")
+	if !principalFrom(r.Context()).mayActFor(user) {
+		renderError(w, r, s.log, realname.E(realname.KindPermission, "FORBIDDEN", "a user token acts only for its own user_id", nil))
+		return
+	}
+	st, err := s.svc.Status(r.Context(), user)
+	if err != nil {
+		renderError(w, r, s.log, err)
+		return
+	}
+	now := time.Now()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"success": true, "user_id": st.UserID, "status": st.Status, "real_name": st.MaskedName,
+		"auth_time": timeOrNil(st.AuthTime), "expire_time": timeOrNil(st.ExpireTime),
+		"is_valid": st.IsValid(now), "days_remaining": st.DaysRemaining(now),
+	})
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		UserID string `json:"user_id"`
+	}
+	if err := decodeJSON(w, r, smallBody, &b); err != nil {
+		renderError(w, r, s.log, err)
+		return
+	}
+	if !realname.ValidUserID(b.UserID) {
+		renderError(w, r, s.log, realname.E(realname.KindInvalid, realname.CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil))
+		return
+	}
+	tok, exp := s.tokens.Mint(b.UserID)
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "token": tok, "expires_at": exp.UTC().Format(time.RFC3339)})
+}
+
+// handleCallback takes Cloudauth's callback: GET (or POST form) with
+// certifyId, passed (the SubCode) and callbackToken. It answers 200 once the
+// session is handled, also for a repeat, so the provider stops retrying.
+func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		renderError(w, r, s.log, realname.E(realname.KindInvalid, realname.CodeInvalidCallback, "malformed callback", nil))
+		return
+	}
+	cb := realname.Callback{Ref: r.Form.Get("certifyId"), Token: r.Form.Get("callbackToken"), Hint: r.Form.Get("passed")}
+	v, err := s.svc.HandleCallback(r.Context(), cb)
+	if err != nil {
+		renderError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": v.Status})
+}

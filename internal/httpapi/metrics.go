@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/realname/realname/internal/realname"
+)
+
+// Metrics is the service's Prometheus metrics. It implements
+// realname.Metrics.
+type Metrics struct {
+	reg        *prometheus.Registry
+	initTotal  prometheus.Counter
+	success    prometheus.Counter
+	failure    *prometheus.CounterVec
+	processing prometheus.Histogram
+	cacheHits  prometheus.Counter
+	cacheMiss  prometheus.Counter
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+}
+
+// NewMetrics registers the metrics on a fresh registry. openSessions and
+// dbStats feed gauges at scrape time (either may be nil).
+func NewMetrics(openSessions func(context.Context) (int, error), dbStats func() sql.DBStats) *Metrics {
+	m := &Metrics{
+		reg:       prometheus.NewRegistry(),
+		initTotal: prometheus.NewCounter(prometheus.CounterOpts{Name: "realname_auth_init_total", Help: "Verification starts that passed local validation."}),
+		success:   prometheus.NewCounter(prometheus.CounterOpts{Name: "realname_auth_success_total", Help: "Verifications that succeeded."}),
+		failure:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "realname_auth_failure_total", Help: "Verifications that ended without success, by status."}, []string{"status"}),
+		processing: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "realname_auth_processing_time_seconds",
+			Help: "Time from init to a terminal state.", Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600}}),
+		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{Name: "realname_cache_hits_total", Help: "Answer cache hits."}),
+		cacheMiss: prometheus.NewCounter(prometheus.CounterOpts{Name: "realname_cache_misses_total", Help: "Answer cache misses."}),
+		requests:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "realname_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "realname_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1, 5, 15}}, []string{"route"}),
+	}
+	m.reg.MustRegister(m.initTotal, m.success, m.failure, m.processing, m.cacheHits, m.cacheMiss, m.requests, m.latency,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	if openSessions != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "realname_active_auth_sessions", Help: "Sessions pending or processing."},
+			func() float64 {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				n, err := openSessions(ctx)
+				if err != nil {
+					return -1
+				}
+				return float64(n)
+			}))
+	}
+	if dbStats != nil {
+		for name, f := range map[string]func(sql.DBStats) float64{
+			"realname_db_open_connections":     func(s sql.DBStats) float64 { return float64(s.OpenConnections) },
+			"realname_db_in_use_connections":   func(s sql.DBStats) float64 { return float64(s.InUse) },
+			"realname_db_idle_connections":     func(s sql.DBStats) float64 { return float64(s.Idle) },
+			"realname_db_max_open_connections": func(s sql.DBStats) float64 { return float64(s.MaxOpenConnections) },
+			"realname_db_wait_count":           func(s sql.DBStats) float64 { return float64(s.WaitCount) },
+			"realname_db_wait_seconds":         func(s sql.DBStats) float64 { return s.WaitDuration.Seconds() },
+		} {
+			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: "Database pool: " + name[len("realname_db_"):] + "."},
+				func() float64 { return f(dbStats()) }))
+		}
+	}
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// InitStarted counts a start.
+func (m *Metrics) InitStarted() { m.initTotal.Inc() }
+
+// Finished counts a terminal state and its processing time.
+func (m *Metrics) Finished(st realname.Status, took time.Duration) {
+	if st == realname.StatusSuccess {
+		m.success.Inc()
+	} else {
+		m.failure.WithLabelValues(string(st)).Inc()
+	}
+	m.processing.Observe(took.Seconds())
+}
+
+// CacheHit counts a hit.
+func (m *Metrics) CacheHit() { m.cacheHits.Inc() }
+
+// CacheMiss counts a miss.
+func (m *Metrics) CacheMiss() { m.cacheMiss.Inc() }
+
+// routeObserver holds one route's pre-curried metrics.
+type routeObserver struct {
+	latency prometheus.Observer
+	codes   map[int]prometheus.Counter
+	vec     *prometheus.CounterVec
+	route   string
+}
+
+func (m *Metrics) route(route string) *routeObserver {
+	o := &routeObserver{latency: m.latency.WithLabelValues(route), codes: map[int]prometheus.Counter{}, vec: m.requests, route: route}
+	for _, c := range []int{200, 400, 401, 403, 404, 409, 413, 429, 500, 503} {
+		o.codes[c] = m.requests.WithLabelValues(route, strconv.Itoa(c))
+	}
+	return o
+}
+
+func (o *routeObserver) observe(code int, took time.Duration) {
+	if code == 0 {
+		code = http.StatusOK
+	}
+	o.latency.Observe(took.Seconds())
+	if c, ok := o.codes[code]; ok {
+		c.Inc()
+		return
+	}
+	o.vec.WithLabelValues(o.route, strconv.Itoa(code)).Inc()
+}

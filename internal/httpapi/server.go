@@ -1,0 +1,132 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/realname/realname/internal/idnum"
+	"github.com/realname/realname/internal/realname"
+)
+
+// Options configure the API.
+type Options struct {
+	Service   *realname.Service
+	Keys      KeyLookup // API keys by hash
+	APIKey    string    // REALNAME_API_KEY, accepted as given ("" for none)
+	TokenKey  []byte    // HMAC key for user tokens (≥ 32 bytes)
+	TokenTTL  time.Duration
+	Ready     func(ctx context.Context) error // readiness: the database answers
+	Metrics   *Metrics
+	Logger    *slog.Logger
+	AccessLog bool
+	// SupportedDocs are the document types init accepts.
+	SupportedDocs []string
+	Now           func() time.Time
+}
+
+// Server is the REST API. It is an http.Handler.
+type Server struct {
+	svc       *realname.Service
+	keys      *apiKeys
+	tokens    *userTokens
+	ready     func(ctx context.Context) error
+	metrics   *Metrics
+	log       *slog.Logger
+	accessLog bool
+	docs      []documentInfo
+	mux       *http.ServeMux
+}
+
+// New builds the API.
+func New(o Options) (*Server, error) {
+	if o.Service == nil || o.Keys == nil || o.Metrics == nil {
+		return nil, errors.New("httpapi.New: service, key lookup and metrics are required")
+	}
+	if len(o.TokenKey) < 32 {
+		return nil, errors.New("httpapi.New: token key must be at least 32 bytes")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.TokenTTL <= 0 {
+		o.TokenTTL = 15 * time.Minute
+	}
+	s := &Server{
+		svc: o.Service, keys: newAPIKeys(o.Keys, o.APIKey, o.Now),
+		tokens: &userTokens{key: o.TokenKey, ttl: o.TokenTTL, now: o.Now},
+		ready:  o.Ready, metrics: o.Metrics, log: o.Logger, accessLog: o.AccessLog,
+		docs: documents(o.SupportedDocs), mux: http.NewServeMux(),
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.Handle("POST /api/v1/auth/init", s.instrument("init", s.authenticated(true, s.handleInit)))
+	m.Handle("POST /api/v1/auth/query", s.instrument("query", s.authenticated(true, s.handleQuery)))
+	m.Handle("POST /api/v1/auth/verify", s.instrument("verify", s.authenticated(true, s.handleVerify)))
+	m.Handle("GET /api/v1/auth/status/{user_id}", s.instrument("status", s.authenticated(true, s.handleStatus)))
+	m.Handle("POST /api/v1/auth/token", s.instrument("token", s.authenticated(false, s.handleToken)))
+	m.Handle("GET /api/v1/auth/supported_documents", s.instrument("supported_documents", s.handleDocuments))
+	m.Handle("GET /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
+	m.Handle("POST /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
+	m.Handle("/api/", s.instrument("unknown", func(w http.ResponseWriter, r *http.Request) {
+		renderError(w, r, s.log, realname.E(realname.KindNotFound, realname.CodeNotFound, "no such API route (or wrong method)", nil))
+	}))
+	m.Handle("GET /health", s.instrument("health", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": "ok"})
+	}))
+	m.Handle("GET /ready", s.instrument("ready", s.handleReady))
+	m.Handle("GET /metrics", s.metrics.Handler())
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			s.log.WarnContext(r.Context(), "not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the database does not answer", Code: "NOT_READY"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": "ready"})
+}
+
+// documentInfo is one entry of supported_documents.
+type documentInfo struct {
+	Type        string `json:"type"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Supported   bool   `json:"supported"`
+}
+
+func documents(supported []string) []documentInfo {
+	var out []documentInfo
+	for _, d := range idnum.Documents() {
+		ok := false
+		for _, s := range supported {
+			ok = ok || s == string(d.Type)
+		}
+		desc := d.Description
+		if !ok {
+			desc += " — number format is checked, but a face check with this document is not offered here"
+		}
+		out = append(out, documentInfo{Type: string(d.Type), Name: d.Name, Description: desc, Supported: ok})
+	}
+	return out
+}
+
+func (s *Server) handleDocuments(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "documents": s.docs})
+}

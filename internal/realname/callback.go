@@ -1,0 +1,181 @@
+package realname
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Callback is the provider's notification. It is only a hint: the result is
+// fetched again from the provider.
+type Callback struct {
+	Ref   string // the provider's CertifyId
+	Token string // the per-session callback token
+	Hint  string // the provider's SubCode as sent in the callback ("passed")
+}
+
+// maxCallbackField bounds each callback field.
+const maxCallbackField = 256
+
+// HandleCallback authenticates a callback by its per-session token (in
+// constant time), fetches the authoritative result and finishes the
+// session. Repeats and concurrent duplicates change the state once.
+func (s *Service) HandleCallback(ctx context.Context, cb Callback) (Verification, error) {
+	if cb.Ref == "" || cb.Token == "" || len(cb.Ref) > maxCallbackField || len(cb.Token) > maxCallbackField || len(cb.Hint) > maxCallbackField {
+		return Verification{}, E(KindInvalid, CodeInvalidCallback, "certifyId and callbackToken are required", nil)
+	}
+	v, err := s.store.VerificationByProviderRef(ctx, s.provider.Name(), cb.Ref)
+	if errors.Is(err, ErrNotFound) {
+		return Verification{}, E(KindNotFound, CodeNotFound, "unknown certifyId", err)
+	}
+	if err != nil {
+		return Verification{}, fmt.Errorf("find session by provider ref: %w", err)
+	}
+	sum := sha256.Sum256([]byte(cb.Token))
+	if len(v.CallbackTokenHash) != len(sum) || subtle.ConstantTimeCompare(v.CallbackTokenHash, sum[:]) != 1 {
+		return Verification{}, E(KindUnauthorized, CodeInvalidCallback, "callback token does not match", nil)
+	}
+	if v.Status.Terminal() {
+		return v, nil // a repeat: already handled
+	}
+	return s.refresh(ctx, v)
+}
+
+// refresh asks the provider for the result of an open session and finishes
+// it when there is one. ErrNotFinished leaves the session as it is.
+func (s *Service) refresh(ctx context.Context, v Verification) (Verification, error) {
+	if v.ProviderRef == "" {
+		return v, nil
+	}
+	pctx, cancel := s.providerCtx(ctx)
+	res, err := s.provider.FaceCheckResult(pctx, v.ProviderRef)
+	cancel()
+	switch {
+	case errors.Is(err, ErrNotFinished):
+		return v, nil
+	case errors.Is(err, ErrUnknownSession):
+		return s.finish(ctx, v.CertifyID, outcome{FaceResult: FaceResult{Reason: "PROVIDER_LOST_SESSION"}, cancel: true})
+	case err != nil:
+		return v, unavailable(err)
+	}
+	return s.finish(ctx, v.CertifyID, outcome{FaceResult: res})
+}
+
+// outcome is how a session ends.
+type outcome struct {
+	FaceResult
+	cancel bool // cancelled rather than failed
+}
+
+// finish moves an open session to its terminal state in one transaction.
+// A passed result binds the person to the user; if another user holds the
+// person, the session fails with IDENTITY_BOUND_TO_OTHER_USER. Finishing a
+// terminal session changes nothing.
+func (s *Service) finish(ctx context.Context, certifyID string, res outcome) (Verification, error) {
+	var out Verification
+	changed := false
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		changed = false
+		v, err := tx.LockVerification(ctx, certifyID)
+		if err != nil {
+			return err
+		}
+		out = v
+		if v.Status.Terminal() {
+			return nil
+		}
+		now := s.clock()
+		v.SubCode, v.Score = res.SubCode, res.Score
+		to := StatusFailed
+		switch {
+		case res.cancel:
+			to = StatusCancelled
+			v.FailReason = res.Reason
+		case res.Passed:
+			to = StatusSuccess
+			rec := UserRecord{UserID: v.UserID, PersonID: v.PersonID, CertifyID: v.CertifyID,
+				Status: StatusSuccess, Evidence: v.Evidence, VerifiedAt: now, ExpiresAt: now.Add(s.cfg.Validity)}
+			if err := s.bind(ctx, tx, rec, now); errors.Is(err, ErrConflict) {
+				to, v.FailReason = StatusFailed, CodeIdentityBound
+			} else if err != nil {
+				return err
+			} else {
+				v.ExpiresAt = rec.ExpiresAt
+			}
+		default:
+			v.FailReason = res.Reason
+			if v.FailReason == "" {
+				v.FailReason = ReasonForSubCode(res.SubCode)
+			}
+		}
+		if err := v.move(to, now); err != nil {
+			return err
+		}
+		if err := tx.UpdateVerification(ctx, v); err != nil {
+			return fmt.Errorf("update verification: %w", err)
+		}
+		out, changed = v, true
+		return nil
+	})
+	if err != nil {
+		return Verification{}, fmt.Errorf("finish %s: %w", certifyID, err)
+	}
+	if changed {
+		s.forgetUser(ctx, out.UserID)
+		s.metrics.Finished(out.Status, out.CompletedAt.Sub(out.CreatedAt))
+		s.log.InfoContext(ctx, "verification finished", "certify_id", out.CertifyID,
+			"status", string(out.Status), "reason", out.FailReason, "sub_code", out.SubCode)
+		if out.ProviderRef != "" && out.Status != StatusCancelled {
+			s.deleteAtProvider(ctx, out)
+		}
+	}
+	return out, nil
+}
+
+// bind stores the user's record. An expired binding of another user to the
+// same person gives way; a valid one is a conflict.
+func (s *Service) bind(ctx context.Context, tx Tx, rec UserRecord, now time.Time) error {
+	other, err := tx.UserByPerson(ctx, rec.PersonID)
+	switch {
+	case err == nil && other.UserID != rec.UserID:
+		if other.Valid(now) {
+			return ErrConflict
+		}
+		if err := tx.DeleteUserRecord(ctx, other.UserID); err != nil {
+			return fmt.Errorf("release expired binding: %w", err)
+		}
+		s.forgetUser(ctx, other.UserID)
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return fmt.Errorf("find binding: %w", err)
+	}
+	return tx.PutUserRecord(ctx, rec)
+}
+
+// deleteAtProvider asks the provider to delete its copy of the face check
+// (pictures included) now that the result is stored.
+func (s *Service) deleteAtProvider(ctx context.Context, v Verification) {
+	d, ok := s.provider.(ResultDeleter)
+	if !ok {
+		return
+	}
+	pctx, cancel := s.providerCtx(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := d.DeleteResult(pctx, v.ProviderRef); err != nil && !errors.Is(err, ErrUnknownSession) {
+		s.log.WarnContext(ctx, "provider did not delete its copy of the face check", "certify_id", v.CertifyID, "err", err)
+		return
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		cur, err := tx.LockVerification(ctx, v.CertifyID)
+		if err != nil {
+			return err
+		}
+		cur.ResultDeleted = true
+		return tx.UpdateVerification(ctx, cur)
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "mark provider copy deleted", "certify_id", v.CertifyID, "err", err)
+	}
+}

@@ -1,0 +1,186 @@
+package realname
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/realname/realname/internal/pii"
+)
+
+// UserStatus is a user's standing, safe to show: the name is masked.
+type UserStatus struct {
+	UserID     string    `json:"user_id"`
+	Status     Status    `json:"status"`
+	MaskedName string    `json:"masked_name"`
+	CertifyID  string    `json:"certify_id"`
+	Evidence   Evidence  `json:"evidence"`
+	AuthTime   time.Time `json:"auth_time"`
+	ExpireTime time.Time `json:"expire_time"`
+}
+
+// IsValid reports whether the user may act as of now.
+func (u UserStatus) IsValid(now time.Time) bool {
+	return (u.Status == StatusSuccess) && now.Before(u.ExpireTime)
+}
+
+// DaysRemaining is the number of whole days left of the validity.
+func (u UserStatus) DaysRemaining(now time.Time) int {
+	if !u.IsValid(now) {
+		return 0
+	}
+	return int(u.ExpireTime.Sub(now) / (24 * time.Hour))
+}
+
+func userCacheKey(userID string) string { return "user:" + userID }
+
+// forgetUser drops a user's cached answers.
+func (s *Service) forgetUser(ctx context.Context, userID string) {
+	s.cache.Delete(ctx, userCacheKey(userID))
+}
+
+// Status returns a user's standing. It is served from the cache when it can.
+func (s *Service) Status(ctx context.Context, userID string) (UserStatus, error) {
+	if !ValidUserID(userID) {
+		return UserStatus{}, E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
+	}
+	now := s.clock()
+	if b, ok := s.cache.Get(ctx, userCacheKey(userID)); ok {
+		var st UserStatus
+		if json.Unmarshal(b, &st) == nil {
+			s.metrics.CacheHit()
+			if st.Status == StatusSuccess && !now.Before(st.ExpireTime) {
+				st.Status = StatusExpired
+			}
+			return st, nil
+		}
+	}
+	s.metrics.CacheMiss()
+	st, err := s.loadStatus(ctx, userID, now)
+	if err != nil {
+		return UserStatus{}, err
+	}
+	ttl := s.cfg.AnswerTTL
+	if st.Status == StatusSuccess && st.ExpireTime.Sub(now) < ttl {
+		ttl = st.ExpireTime.Sub(now)
+	}
+	if ttl > 0 {
+		if b, err := json.Marshal(st); err == nil {
+			s.cache.Set(ctx, userCacheKey(userID), b, ttl)
+		}
+	}
+	return st, nil
+}
+
+func (s *Service) loadStatus(ctx context.Context, userID string, now time.Time) (UserStatus, error) {
+	st := UserStatus{UserID: userID}
+	personID := ""
+	rec, err := s.store.UserRecord(ctx, userID)
+	switch {
+	case err == nil && rec.Valid(now):
+		st.Status, st.CertifyID, st.Evidence = StatusSuccess, rec.CertifyID, rec.Evidence
+		st.AuthTime, st.ExpireTime, personID = rec.VerifiedAt, rec.ExpiresAt, rec.PersonID
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return st, fmt.Errorf("load user record: %w", err)
+	default:
+		v, err := s.store.LatestVerification(ctx, userID)
+		if errors.Is(err, ErrNotFound) {
+			return st, E(KindNotFound, CodeUserNotFound, "this user has not started a verification", nil)
+		}
+		if err != nil {
+			return st, fmt.Errorf("load latest verification: %w", err)
+		}
+		st.Status, st.CertifyID, st.Evidence, personID = v.EffectiveStatus(now), v.CertifyID, v.Evidence, v.PersonID
+		if v.Status == StatusSuccess || v.Status == StatusExpired {
+			st.AuthTime, st.ExpireTime = v.CompletedAt, v.ExpiresAt
+		}
+	}
+	p, err := s.store.Person(ctx, personID)
+	if err != nil {
+		return st, fmt.Errorf("load person: %w", err)
+	}
+	id, err := s.keys.openPerson(p)
+	if err != nil {
+		return st, err
+	}
+	st.MaskedName = pii.MaskName(id.Name)
+	return st, nil
+}
+
+// CheckResult answers "may this user act?".
+type CheckResult struct {
+	Passed     bool
+	ReasonCode string // empty when passed: NOT_VERIFIED, EXPIRED, PENDING, FAILED, FACE_MISMATCH…
+	Similarity *float64
+	Status     UserStatus
+}
+
+// maxFacePicture bounds a re-check picture.
+const maxFacePicture = 5 << 20
+
+// Check answers whether a user is verified and still valid. With a face
+// picture, it also compares the picture with the person's identity at the
+// provider (a paid call, only for a valid user).
+func (s *Service) Check(ctx context.Context, userID string, face []byte) (CheckResult, error) {
+	if len(face) > maxFacePicture {
+		return CheckResult{}, E(KindTooLarge, "FACE_IMAGE_TOO_LARGE", "face_image is larger than 5 MiB", nil)
+	}
+	st, err := s.Status(ctx, userID)
+	if KindOf(err) == KindNotFound {
+		return CheckResult{ReasonCode: "NOT_VERIFIED", Status: UserStatus{UserID: userID}}, nil
+	}
+	if err != nil {
+		return CheckResult{}, err
+	}
+	now := s.clock()
+	if !st.IsValid(now) {
+		reason := "NOT_VERIFIED"
+		switch st.Status {
+		case StatusExpired:
+			reason = "EXPIRED"
+		case StatusPending, StatusProcessing:
+			reason = "PENDING"
+		}
+		return CheckResult{ReasonCode: reason, Status: st}, nil
+	}
+	if len(face) == 0 {
+		return CheckResult{Passed: true, Status: st}, nil
+	}
+	return s.compareFace(ctx, userID, face, st)
+}
+
+func (s *Service) compareFace(ctx context.Context, userID string, face []byte, st UserStatus) (CheckResult, error) {
+	cmp, ok := s.provider.(FaceComparer)
+	if !ok {
+		return CheckResult{}, E(KindInvalid, CodeFaceCheckUnsupported, "the configured provider cannot compare faces", nil)
+	}
+	rec, err := s.store.UserRecord(ctx, userID)
+	if err != nil {
+		return CheckResult{}, fmt.Errorf("load user record: %w", err)
+	}
+	p, err := s.store.Person(ctx, rec.PersonID)
+	if err != nil {
+		return CheckResult{}, fmt.Errorf("load person: %w", err)
+	}
+	id, err := s.keys.openPerson(p)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	pctx, cancel := s.providerCtx(ctx)
+	res, err := cmp.CompareFace(pctx, CompareRequest{OrderNo: newID("fc_"), Identity: id, Picture: face})
+	cancel()
+	if err != nil {
+		return CheckResult{}, s.providerError(err)
+	}
+	score := res.Score
+	out := CheckResult{Passed: res.Passed, Similarity: &score, Status: st}
+	if !res.Passed {
+		out.ReasonCode = res.Reason
+		if out.ReasonCode == "" {
+			out.ReasonCode = ReasonForSubCode(res.SubCode)
+		}
+	}
+	return out, nil
+}

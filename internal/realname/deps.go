@@ -1,0 +1,39 @@
+package realname
+
+import (
+	"context"
+	"time"
+)
+
+// Cache keeps short-lived answers for the hot path (/verify, /status).
+// Implementations MUST be safe for concurrent use. A miss is never an error.
+type Cache interface {
+	Get(ctx context.Context, key string) ([]byte, bool)
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration)
+	Delete(ctx context.Context, key string)
+}
+
+// Metrics receives the domain's events. Implementations MUST be cheap and
+// safe for concurrent use.
+type Metrics interface {
+	InitStarted()
+	// Finished is called once per session that reached a terminal state.
+	Finished(status Status, took time.Duration)
+	CacheHit()
+	CacheMiss()
+}
+
+// nopMetrics ignores everything.
+type nopMetrics struct{}
+
+func (nopMetrics) InitStarted()                   {}
+func (nopMetrics) Finished(Status, time.Duration) {}
+func (nopMetrics) CacheHit()                      {}
+func (nopMetrics) CacheMiss()                     {}
+
+// nopCache remembers nothing.
+type nopCache struct{}
+
+func (nopCache) Get(context.Context, string) ([]byte, bool)         { return nil, false }
+func (nopCache) Set(context.Context, string, []byte, time.Duration) {}
+func (nopCache) Delete(context.Context, string)                     {}

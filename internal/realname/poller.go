@@ -1,0 +1,79 @@
+package realname
+
+import (
+	"context"
+	"time"
+)
+
+// PollOnce finishes open sessions whose callback never came: it asks the
+// provider for each session idle longer than minIdle, finishes those with a
+// result, and cancels those past their deadline. It also moves successes
+// past their validity to expired. It returns how many sessions it finished.
+func (s *Service) PollOnce(ctx context.Context, minIdle time.Duration, batch int) (int, error) {
+	now := s.clock()
+	if n, err := s.store.ExpireVerifications(ctx, now); err != nil {
+		return 0, err
+	} else if n > 0 {
+		s.log.InfoContext(ctx, "verifications expired", "count", n)
+	}
+	open, err := s.store.OpenVerifications(ctx, now.Add(-minIdle), batch)
+	if err != nil {
+		return 0, err
+	}
+	finished := 0
+	for _, v := range open {
+		if ctx.Err() != nil {
+			break
+		}
+		got, err := s.refresh(ctx, v)
+		if err != nil {
+			s.log.WarnContext(ctx, "poll session", "certify_id", v.CertifyID, "err", err)
+			got = v
+		}
+		if got.Status.Terminal() {
+			finished++
+			continue
+		}
+		if !s.clock().Before(got.Deadline) {
+			if _, err := s.finish(ctx, got.CertifyID, outcome{FaceResult: FaceResult{Reason: "TIMEOUT"}, cancel: true}); err != nil {
+				s.log.WarnContext(ctx, "cancel timed-out session", "certify_id", v.CertifyID, "err", err)
+				continue
+			}
+			finished++
+			continue
+		}
+		s.touch(ctx, got.CertifyID)
+	}
+	return finished, nil
+}
+
+// touch moves an open session to the back of the poller's queue.
+func (s *Service) touch(ctx context.Context, certifyID string) {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		v, err := tx.LockVerification(ctx, certifyID)
+		if err != nil || v.Status.Terminal() {
+			return err
+		}
+		v.UpdatedAt = s.clock()
+		return tx.UpdateVerification(ctx, v)
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "touch session", "certify_id", certifyID, "err", err)
+	}
+}
+
+// RunPoller calls PollOnce every interval until ctx ends.
+func (s *Service) RunPoller(ctx context.Context, interval, minIdle time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.PollOnce(ctx, minIdle, 100); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "poller", "err", err)
+			}
+		}
+	}
+}

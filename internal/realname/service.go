@@ -1,0 +1,144 @@
+package realname
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// Config holds the domain's settings.
+type Config struct {
+	// Validity is how long a success stays valid (default 365 days).
+	Validity time.Duration
+	// SessionTTL is how long an open session waits for the person before it
+	// is cancelled (default 30 minutes).
+	SessionTTL time.Duration
+	// CallbackURL is the absolute URL the provider calls back
+	// (…/api/v1/auth/callback).
+	CallbackURL string
+	// AnswerTTL bounds how long /verify and /status answers are cached
+	// (default 30 s). Writes on this process drop them at once.
+	AnswerTTL time.Duration
+	// ProviderTimeout bounds each provider call made on behalf of a request
+	// (default 15 s).
+	ProviderTimeout time.Duration
+	// SupportedDocs are the document types init accepts.
+	SupportedDocs []string
+}
+
+func (c *Config) defaults() {
+	if c.Validity <= 0 {
+		c.Validity = 365 * 24 * time.Hour
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 30 * time.Minute
+	}
+	if c.AnswerTTL <= 0 {
+		c.AnswerTTL = 30 * time.Second
+	}
+	if c.ProviderTimeout <= 0 {
+		c.ProviderTimeout = 15 * time.Second
+	}
+	if len(c.SupportedDocs) == 0 {
+		c.SupportedDocs = []string{"IDENTITY_CARD"}
+	}
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Store    Store
+	Provider Provider
+	Keys     Keys
+	Cache    Cache            // optional
+	Metrics  Metrics          // optional
+	Logger   *slog.Logger     // optional
+	Now      func() time.Time // optional
+}
+
+// Service runs verifications. It is safe for concurrent use.
+type Service struct {
+	cfg      Config
+	store    Store
+	provider Provider
+	keys     Keys
+	cache    Cache
+	metrics  Metrics
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New builds a Service.
+func New(cfg Config, d Deps) (*Service, error) {
+	cfg.defaults()
+	if d.Store == nil || d.Provider == nil || d.Keys.Ring == nil || d.Keys.Index == nil {
+		return nil, errors.New("realname.New: store, provider and keys are required")
+	}
+	if u, err := url.Parse(cfg.CallbackURL); err != nil || !u.IsAbs() {
+		return nil, fmt.Errorf("realname.New: callback URL %q is not absolute", cfg.CallbackURL)
+	}
+	s := &Service{cfg: cfg, store: d.Store, provider: d.Provider, keys: d.Keys,
+		cache: d.Cache, metrics: d.Metrics, log: d.Logger, now: d.Now}
+	if s.cache == nil {
+		s.cache = nopCache{}
+	}
+	if s.metrics == nil {
+		s.metrics = nopMetrics{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Now is the service's clock, truncated to microseconds (what storage keeps).
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// ProviderName is the name of the configured provider.
+func (s *Service) ProviderName() string { return s.provider.Name() }
+
+// Verification returns a session by certify id, with its effective status.
+func (s *Service) Verification(ctx context.Context, certifyID string) (Verification, error) {
+	if !validCertifyID(certifyID) {
+		return Verification{}, E(KindInvalid, CodeInvalidRequest, "certify_id is malformed", nil)
+	}
+	v, err := s.store.Verification(ctx, certifyID)
+	if errors.Is(err, ErrNotFound) {
+		return Verification{}, E(KindNotFound, CodeNotFound, "no verification with this certify_id", err)
+	}
+	if err != nil {
+		return Verification{}, fmt.Errorf("load verification: %w", err)
+	}
+	v.Status = v.EffectiveStatus(s.clock())
+	return v, nil
+}
+
+// validCertifyID checks the shape of our ids ("vf_" + 32 hex).
+func validCertifyID(id string) bool {
+	if len(id) != 35 || id[:3] != "vf_" {
+		return false
+	}
+	for _, c := range id[3:] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// providerCtx bounds a provider call made for a request.
+func (s *Service) providerCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.cfg.ProviderTimeout)
+}
+
+// unavailable wraps a provider failure for the caller.
+func unavailable(err error) error {
+	e := E(KindUnavailable, CodeProviderUnavailable, "the verification provider is unavailable; the session is kept, try again shortly", err)
+	e.RetryAfter = 5 * time.Second
+	return e
+}
