@@ -51,6 +51,8 @@ func call[R any](ctx context.Context, p *Provider, action string, attempt attemp
 		resp, err := attemptOnce(ctx, p, attempt)
 		dur := time.Since(start)
 		if ab, ok := err.(abandoned); ok {
+			p.log.LogAttrs(ctx, slog.LevelInfo, "cloudauth call abandoned: context done",
+				slog.String("action", action), slog.Int("attempt", n), slog.Duration("duration", dur))
 			return zero, canceled(action, ab.cause)
 		}
 		var f failure
@@ -74,7 +76,7 @@ func call[R any](ctx context.Context, p *Provider, action string, attempt attemp
 		switch {
 		case f.misconfig:
 			p.log.LogAttrs(ctx, slog.LevelError,
-				"cloudauth refused our credentials or signature; check AccessKeyID/AccessKeySecret, permissions and the clock", attrs...)
+				"cloudauth call refused: misconfiguration; check AccessKeyID/AccessKeySecret, RAM permissions and the clock", attrs...)
 			return zero, f.err
 		case !f.retry:
 			p.log.LogAttrs(ctx, slog.LevelWarn, "cloudauth call failed", attrs...)

@@ -18,8 +18,8 @@ func TestScoreFromMaterialInfo(t *testing.T) {
 		{`{"facialPictureFront":{"verifyScore":" 80 "}}`, 80, true},
 		{`{"verifyScore":55}`, 55, true},
 		{`{"verifyScore":"0"}`, 0, true},
-		{`{"facialPictureFront":"{\"verifyScore\":91.5}"}`, 91.5, true},                 // nested as a string
-		{`{"facialPictureFront":{"qualityScore":88.5},"verifyScore":44}`, 44, true},     // fallback to top level
+		{`{"facialPictureFront":"{\"verifyScore\":91.5}"}`, 91.5, true},                   // nested as a string
+		{`{"facialPictureFront":{"qualityScore":88.5},"verifyScore":44}`, 44, true},       // fallback to top level
 		{`{"facialPictureFront":{"verifyScore":"n/a"},"verifyScore":"61.5"}`, 61.5, true}, // bad front, good top
 		{` {"verifyScore":1e1} `, 10, true},
 		{`{"facialPictureFront":{"verifyScore":101}}`, 0, false},
