@@ -242,3 +242,6 @@ func CreateAPIKey(ctx context.Context, store *sqlstore.Store, name string) (stri
 	}
 	return secret, createAPIKey(ctx, store, name, hash)
 }
+
+// DataDir is the data directory in use.
+func (a *App) DataDir() string { return a.cfg.DataDir }

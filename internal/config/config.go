@@ -191,8 +191,8 @@ func (c Config) Validate() error {
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 			bad("public_url %q: want an absolute http(s) URL without query", c.PublicURL)
-		} else if c.Provider == "aliyun" && u.Scheme != "https" {
-			bad("public_url must be https with provider aliyun")
+		} else if c.Provider == "aliyun" && u.Scheme != "https" && !loopback(u.Hostname()) {
+			bad("public_url must be https with provider aliyun (http only for a loopback address)")
 		}
 	}
 	if c.APIKey != "" && len(c.APIKey) < 24 {
@@ -240,4 +240,13 @@ func (c Config) BaseURL(listen string) string {
 		return strings.TrimRight(c.PublicURL, "/")
 	}
 	return "http://" + listen
+}
+
+// loopback reports whether host is a loopback name or address.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

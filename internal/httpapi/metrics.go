@@ -43,6 +43,9 @@ func NewMetrics(openSessions func(context.Context) (int, error), dbStats func() 
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "realname_http_request_duration_seconds", Help: "HTTP request latency by route.",
 			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1, 5, 15}}, []string{"route"}),
 	}
+	for _, st := range []realname.Status{realname.StatusFailed, realname.StatusCancelled} {
+		m.failure.WithLabelValues(string(st)) // present at zero from the start
+	}
 	m.reg.MustRegister(m.initTotal, m.success, m.failure, m.processing, m.cacheHits, m.cacheMiss, m.requests, m.latency,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	if openSessions != nil {

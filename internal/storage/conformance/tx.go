@@ -189,6 +189,9 @@ func testConcurrentTransitions(t *testing.T, s realname.Store) {
 				if err != nil {
 					return err
 				}
+				// Hold the lock a moment so a store that does not really
+				// lock lets several workers see the session open.
+				time.Sleep(2 * time.Millisecond)
 				if cur.Status != realname.StatusProcessing {
 					return nil
 				}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/realname/realname/internal/storage/conformance"
 	sqlstore "github.com/realname/realname/internal/storage/sql"
 )
 
@@ -20,13 +19,6 @@ const postgresEnv = "REALNAME_TEST_POSTGRES_URL"
 // sqliteURL is a new SQLite file in the test's temporary directory.
 func sqliteURL(tb testing.TB) string {
 	return filepath.Join(tb.TempDir(), "realname.db")
-}
-
-// postgresURL is a new, empty schema on the test server (the test is
-// skipped, or fails under REALNAME_TEST_REQUIRE, without one). The schema is
-// dropped when the test ends.
-func postgresURL(t *testing.T) string {
-	return newSchema(t, conformance.RequireOrSkip(t, postgresEnv, "postgres"))
 }
 
 // newSchema creates a schema rn_test_<random> on the server at baseURL and

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/realname/realname/internal/realname"
 )
@@ -64,8 +65,12 @@ func (t *txConn) UpdatePerson(ctx context.Context, p realname.Person) error {
 }
 
 // Persons pages through persons ordered by ID: at most limit persons whose
-// ID sorts after afterID ("" starts at the beginning).
+// ID sorts (bytewise) after afterID; "" starts at the beginning. limit
+// must be positive.
 func (s *Store) Persons(ctx context.Context, afterID string, limit int) ([]realname.Person, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlstore: persons: limit %d is not positive", limit)
+	}
 	rows, err := s.db.QueryContext(ctx, s.sql.persons, afterID, limit)
 	if err != nil {
 		return nil, wrapErr(err, "persons after %q", afterID)

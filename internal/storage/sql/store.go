@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -117,7 +116,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pool. Calling it twice is harmless.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
+	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("sqlstore: close: %w", err)
 	}
 	return nil

@@ -53,7 +53,7 @@ func (s *Store) inTx(ctx context.Context, fn func(*txConn) error) error {
 }
 
 // runTx runs fn once in a transaction.
-func (s *Store) runTx(ctx context.Context, fn func(*txConn) error) (err error) {
+func (s *Store) runTx(ctx context.Context, fn func(*txConn) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return wrapErr(err, "begin")

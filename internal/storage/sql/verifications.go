@@ -156,8 +156,12 @@ func (t *txConn) UpdateVerification(ctx context.Context, v realname.Verification
 }
 
 // OpenVerifications lists pending and processing sessions last updated
-// before updatedBefore, oldest update first, at most limit of them.
+// before updatedBefore, oldest update first (then by CertifyID), at most
+// limit of them; limit must be positive.
 func (s *Store) OpenVerifications(ctx context.Context, updatedBefore time.Time, limit int) ([]realname.Verification, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlstore: open verifications: limit %d is not positive", limit)
+	}
 	rows, err := s.db.QueryContext(ctx, s.sql.openVerifications,
 		append(openStatuses[:2:2], s.dialect.timeArg(updatedBefore), limit)...)
 	if err != nil {
