@@ -48,7 +48,7 @@ type App struct {
 }
 
 // New builds everything from cfg and starts listening (but not serving).
-func New(ctx context.Context, cfg config.Config, o Options) (a *App, err error) {
+func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
@@ -59,7 +59,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (a *App, err error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a = &App{cfg: cfg, log: log}
+	a := &App{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			a.closeAll()

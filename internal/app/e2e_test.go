@@ -461,3 +461,8 @@ func TestHealthReadyMetrics(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// newApp builds an App without running it.
+func newApp(cfg config.Config) (*app.App, error) {
+	return app.New(context.Background(), cfg, app.Options{Getenv: func(string) string { return "" }})
+}
