@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -87,7 +88,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		return nil, err
 	}
 	metrics := httpapi.NewMetrics(a.store.CountOpenVerifications, a.store.Stats)
-	supported := []string{"IDENTITY_CARD", "RESIDENCE_PERMIT_HMT"}
+	// Only resident ID cards: Id2MetaVerify checks those, and Cloudauth's
+	// ID_PRO support for other documents is not confirmed.
+	supported := []string{"IDENTITY_CARD"}
 	a.svc, err = realname.New(realname.Config{
 		Validity: cfg.Validity, SessionTTL: cfg.SessionTTL,
 		CallbackURL: a.baseURL + "/api/v1/auth/callback", SupportedDocs: supported,
@@ -153,9 +156,19 @@ func (a *App) provider() (realname.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox simulator: %w", err)
 	}
+	// The adapter reaches the simulator over loopback, whatever address the
+	// server listens on.
+	tcp, ok := a.listener.Addr().(*net.TCPAddr)
+	if !ok || !(tcp.IP.IsLoopback() || tcp.IP.IsUnspecified()) {
+		return nil, fmt.Errorf("sandbox mode needs a loopback or wildcard listen address, not %s", a.listener.Addr())
+	}
+	host := "127.0.0.1"
+	if tcp.IP.IsLoopback() {
+		host = tcp.IP.String()
+	}
 	return aliyun.New(aliyun.Config{
 		AccessKeyID: id, AccessKeySecret: secret, SceneID: 1000000001,
-		Endpoint: a.listener.Addr().String() + SandboxPrefix, Scheme: "http", Logger: a.log,
+		Endpoint: net.JoinHostPort(host, strconv.Itoa(tcp.Port)) + SandboxPrefix, Scheme: "http", Logger: a.log,
 	})
 }
 

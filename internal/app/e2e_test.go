@@ -345,7 +345,7 @@ func TestBadInputAnswers(t *testing.T) {
 		{"no consent", "POST", "/api/v1/auth/init", `{"user_id":"u","real_name":"张三","id_card_number":"11010519491231002X"}`, "application/json", "", 400, "CONSENT_REQUIRED"},
 		{"bad consent time", "POST", "/api/v1/auth/init", `{"user_id":"u","real_name":"张三","id_card_number":"11010519491231002X","consent":{"notice_version":"2026-11-01","accepted_at":"yesterday","scopes":["id_number","face"]}}`, "application/json", "", 400, "CONSENT_REQUIRED"},
 		{"bad certify id", "POST", "/api/v1/auth/query", `{"certify_id":"../../etc"}`, "application/json", "", 400, "INVALID_REQUEST"},
-		{"unknown certify id", "POST", "/api/v1/auth/query", `{"certify_id":"vf_00000000000000000000000000000000"}`, "application/json", "", 404, "NOT_FOUND"},
+		{"unknown certify id", "POST", "/api/v1/auth/query", `{"certify_id":"vf000000000000000000000000000000"}`, "application/json", "", 404, "NOT_FOUND"},
 		{"unknown user", "GET", "/api/v1/auth/status/nobody", ``, "", "", 404, "USER_NOT_FOUND"},
 		{"bad user id", "GET", "/api/v1/auth/status/a%20b", ``, "", "", 400, "INVALID_REQUEST"},
 		{"bad face image", "POST", "/api/v1/auth/verify", `{"user_id":"u","face_image":"***"}`, "application/json", "", 400, "INVALID_FACE_IMAGE"},

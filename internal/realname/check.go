@@ -169,7 +169,7 @@ func (s *Service) compareFace(ctx context.Context, userID string, face []byte, s
 		return CheckResult{}, err
 	}
 	pctx, cancel := s.providerCtx(ctx)
-	res, err := cmp.CompareFace(pctx, CompareRequest{OrderNo: newID("fc_"), Identity: id, Picture: face})
+	res, err := cmp.CompareFace(pctx, CompareRequest{OrderNo: newID("fc"), Identity: id, Picture: face})
 	cancel()
 	if err != nil {
 		return CheckResult{}, s.providerError(err)

@@ -21,9 +21,11 @@ type Keys struct {
 	Index *pii.BlindIndex
 }
 
-// newID returns a random id with a prefix, e.g. "vf_3f2a…".
+// newID returns a random id: a two-letter prefix and 30 hex digits (120
+// random bits), 32 letters and digits in all — the shape Cloudauth accepts
+// as OuterOrderNo, so our certify id goes to the provider unchanged.
 func newID(prefix string) string {
-	var b [16]byte
+	var b [15]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("crypto/rand failed: " + err.Error()) // never happens on supported platforms
 	}
@@ -77,7 +79,7 @@ func (k Keys) openPerson(p Person) (IdentityInput, error) {
 // newPerson builds an encrypted person record.
 func (k Keys) newPerson(certType, name, number string, now time.Time) (Person, error) {
 	p := Person{
-		ID:        newID("ps_"),
+		ID:        newID("ps"),
 		Index:     k.Index.Sum(indexPurposeNumber, number),
 		CertType:  certType,
 		CreatedAt: now,

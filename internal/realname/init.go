@@ -221,7 +221,7 @@ func (s *Service) openSession(ctx context.Context, r InitRequest, in validated, 
 			return fmt.Errorf("find open session: %w", err)
 		}
 		out = Verification{
-			CertifyID: newID("vf_"),
+			CertifyID: newID("vf"),
 			UserID:    r.UserID,
 			PersonID:  person.ID,
 			Provider:  s.provider.Name(),

@@ -118,12 +118,12 @@ func (s *Service) Verification(ctx context.Context, certifyID string) (Verificat
 	return v, nil
 }
 
-// validCertifyID checks the shape of our ids ("vf_" + 32 hex).
+// validCertifyID checks the shape of our ids ("vf" + 30 hex digits).
 func validCertifyID(id string) bool {
-	if len(id) != 35 || id[:3] != "vf_" {
+	if len(id) != 32 || id[:2] != "vf" {
 		return false
 	}
-	for _, c := range id[3:] {
+	for _, c := range id[2:] {
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
 			return false
 		}

@@ -13,7 +13,7 @@ import (
 func benchRef(b *testing.B, env *simEnv, p *Provider) string {
 	b.Helper()
 	s, err := p.StartFaceCheck(b.Context(), realname.FaceCheckRequest{
-		OrderNo: providertest.NewOrderNo("vf_"), Identity: testIdentity,
+		OrderNo: providertest.NewOrderNo("vf"), Identity: testIdentity,
 		CallbackURL: "https://callback.example.com/cb", CallbackToken: "token0123456789",
 	})
 	if err != nil {

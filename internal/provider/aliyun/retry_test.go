@@ -217,7 +217,7 @@ func TestContextCancelsInFlight(t *testing.T) {
 func startSession(t *testing.T, p *Provider) string {
 	t.Helper()
 	s, err := p.StartFaceCheck(t.Context(), realname.FaceCheckRequest{
-		OrderNo:       providertest.NewOrderNo("vf_"),
+		OrderNo:       providertest.NewOrderNo("vf"),
 		Identity:      testIdentity,
 		CallbackURL:   "https://callback.example.com/cb",
 		CallbackToken: "token0123456789",

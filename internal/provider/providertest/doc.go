@@ -28,8 +28,8 @@
 // cancelled context yields an error wrapping ErrProviderUnavailable at
 // once.
 //
-// Order numbers have the shape the domain generates ("vf_" and 32 hex
-// digits), so a provider that must map them to the vendor's format is
-// tested with realistic input. Every run uses fresh random order numbers,
+// Order numbers have the shape the domain generates ("vf" and 30 hex
+// digits: 32 letters and digits, what Cloudauth accepts as OuterOrderNo).
+// Every run uses fresh random order numbers,
 // so the suite can run against a persistent sandbox.
 package providertest

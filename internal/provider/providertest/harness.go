@@ -99,7 +99,7 @@ func (h Harness) withName(name string) realname.IdentityInput {
 // faceRequest is a fresh face check request for the harness identity.
 func (h Harness) faceRequest() realname.FaceCheckRequest {
 	return realname.FaceCheckRequest{
-		OrderNo:       NewOrderNo("vf_"),
+		OrderNo:       NewOrderNo("vf"),
 		Identity:      h.Identity,
 		CallbackURL:   h.CallbackURL,
 		CallbackToken: randomHex(16),
@@ -109,8 +109,8 @@ func (h Harness) faceRequest() realname.FaceCheckRequest {
 }
 
 // NewOrderNo returns prefix and 32 random hex digits, the shape of the
-// domain's ids (e.g. "vf_…" for a verification's CertifyID).
-func NewOrderNo(prefix string) string { return prefix + randomHex(16) }
+// domain's ids (e.g. "vf…" for a verification's CertifyID).
+func NewOrderNo(prefix string) string { return prefix + randomHex(15) }
 
 // randomHex returns 2n random hex digits.
 func randomHex(n int) string {

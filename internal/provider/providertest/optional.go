@@ -15,7 +15,7 @@ func testCompareFace(t *testing.T, h Harness) {
 	compare := func(t *testing.T, picture []byte) realname.FaceResult {
 		t.Helper()
 		res, err := cmp.CompareFace(h.ctx(t), realname.CompareRequest{
-			OrderNo: NewOrderNo("fc_"), Identity: h.Identity, Picture: picture,
+			OrderNo: NewOrderNo("fc"), Identity: h.Identity, Picture: picture,
 		})
 		if err != nil {
 			t.Fatalf("CompareFace: %v", err)

@@ -105,7 +105,7 @@ func testCanceledContext(t *testing.T, h Harness) {
 	if cmp, ok := h.Provider.(realname.FaceComparer); ok {
 		calls["CompareFace"] = func() error {
 			_, err := cmp.CompareFace(ctx, realname.CompareRequest{
-				OrderNo: NewOrderNo("fc_"), Identity: h.Identity, Picture: h.MatchPicture,
+				OrderNo: NewOrderNo("fc"), Identity: h.Identity, Picture: h.MatchPicture,
 			})
 			return err
 		}

@@ -1,0 +1,122 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/realname/realname/internal/realname"
+)
+
+// FuzzDecodeInit feeds arbitrary bodies to the JSON reader of init: it must
+// never panic, and it either fills the struct or answers a 400/413 kind.
+func FuzzDecodeInit(f *testing.F) {
+	for _, s := range []string{`{}`, `{"user_id":"u1","real_name":"张三","id_card_number":"11010519491231002X","consent":{"notice_version":"2026-11-01","accepted_at":"2026-11-23T08:00:00Z","scopes":["id_number","face"]}}`,
+		`{"user_id":5}`, `[]`, `{"a":`, `{}{}`, `{"consent":null}`, "\x00", `{"user_id":"\ud800"}`, `{"scopes":[[[[[[[[[[[[]]]]]]]]]]]]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/api/v1/auth/init", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		var b initBody
+		err := decodeJSON(w, r, smallBody, &b)
+		if err == nil {
+			return
+		}
+		if k := realname.KindOf(err); k != realname.KindInvalid && k != realname.KindTooLarge {
+			t.Fatalf("kind %v for %q: %v", k, body, err)
+		}
+	})
+}
+
+// FuzzCallbackQuery sends arbitrary query strings to the real callback
+// handler: it never panics, never answers 5xx, and always answers the JSON
+// envelope.
+func FuzzCallbackQuery(f *testing.F) {
+	srv := testServer(f)
+	for _, s := range []string{"certifyId=a&passed=200&callbackToken=b", "", "certifyId=%zz", "certifyId=" + string(bytes.Repeat([]byte("a"), 300)) + "&callbackToken=x", "a=b&a=c;d", "certifyId=ref&callbackToken=\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		r := httptest.NewRequest("GET", "/api/v1/auth/callback", nil)
+		r.URL.RawQuery = q
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, r)
+		if w.Code >= 500 {
+			t.Fatalf("%q → %d %s", q, w.Code, w.Body)
+		}
+		var env struct {
+			Success *bool `json:"success"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || env.Success == nil {
+			t.Fatalf("%q → not the envelope: %s", q, w.Body)
+		}
+	})
+}
+
+// FuzzUserToken: no random string verifies, and every minted token does.
+func FuzzUserToken(f *testing.F) {
+	tok := &userTokens{key: bytes.Repeat([]byte{7}, 32), ttl: time.Minute, now: time.Now}
+	good, _ := tok.Mint("alice")
+	for _, s := range []string{good, "ut1.", "ut1..", "ut1.AAAA.BBBB", good + "x", good[:len(good)-1]} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		user, ok := tok.Verify(s)
+		if ok && s != good {
+			// Only a genuine token verifies; a fuzzer cannot forge HMAC.
+			minted, _ := tok.Mint(user)
+			if minted != s {
+				t.Fatalf("forged token verified: %q → %q", s, user)
+			}
+		}
+	})
+}
+
+func TestUserTokens(t *testing.T) {
+	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	tok := &userTokens{key: bytes.Repeat([]byte{1}, 32), ttl: 15 * time.Minute, now: func() time.Time { return now }}
+	s, exp := tok.Mint("alice")
+	if !exp.Equal(now.Add(15 * time.Minute)) {
+		t.Fatalf("expiry %v", exp)
+	}
+	if u, ok := tok.Verify(s); !ok || u != "alice" {
+		t.Fatalf("Verify = %q, %v", u, ok)
+	}
+	other := &userTokens{key: bytes.Repeat([]byte{2}, 32), ttl: time.Minute, now: tok.now}
+	if _, ok := other.Verify(s); ok {
+		t.Fatal("a token verified under another key")
+	}
+	later := &userTokens{key: tok.key, ttl: tok.ttl, now: func() time.Time { return now.Add(16 * time.Minute) }}
+	if _, ok := later.Verify(s); ok {
+		t.Fatal("an expired token verified")
+	}
+	for _, bad := range []string{"", "ut1.", s + "A", "rk_abc", s[:len(s)-3]} {
+		if _, ok := tok.Verify(bad); ok {
+			t.Fatalf("%q verified", bad)
+		}
+	}
+}
+
+func TestRenderErrorStatuses(t *testing.T) {
+	for kind, status := range kindStatus {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/", nil)
+		renderError(w, r, discard, &realname.Error{Kind: kind, Code: "X", Message: "m", RetryAfter: 1500 * time.Millisecond})
+		if w.Code != status {
+			t.Fatalf("kind %v → %d, want %d", kind, w.Code, status)
+		}
+		if (status == 429 || status == 503) && w.Header().Get("Retry-After") != "2" {
+			t.Fatalf("Retry-After = %q", w.Header().Get("Retry-After"))
+		}
+	}
+	w := httptest.NewRecorder()
+	renderError(w, httptest.NewRequest("GET", "/", nil), discard, http.ErrBodyNotAllowed)
+	if w.Code != 500 || bytes.Contains(w.Body.Bytes(), []byte("body not allowed")) {
+		t.Fatalf("internal error leaked detail: %d %s", w.Code, w.Body)
+	}
+}
