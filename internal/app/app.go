@@ -95,7 +95,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Validity: cfg.Validity, SessionTTL: cfg.SessionTTL,
 		CallbackURL: a.baseURL + "/api/v1/auth/callback", SupportedDocs: supported,
 	}, realname.Deps{
-		Store: a.store, Provider: provider, Keys: realname.Keys{Ring: keys.Ring, Index: keys.Index},
+		Store: a.store, Provider: provider, Keys: realname.Keys{Ring: keys.Ring, Index: keys.Index, Reload: ringReloader(cfg, o.Getenv)},
 		Cache: cache.NewMemory(0), Metrics: metrics, Logger: log,
 	})
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // start, because fresh keys would make stored data unreadable.
 func loadKeys(ctx context.Context, cfg config.Config, getenv func(string) string, store *sqlstore.Store, log *slog.Logger) (pii.Material, error) {
 	if cfg.Keys.RingFile != "" {
-		m, err := pii.Load(pii.KeyFiles{RingPath: cfg.Keys.RingFile, IndexPath: cfg.Keys.IndexFile})
+		m, err := pii.Load(keyFiles(cfg))
 		if err != nil {
 			return m, fmt.Errorf("load keys from files: %w", err)
 		}
@@ -31,7 +31,7 @@ func loadKeys(ctx context.Context, cfg config.Config, getenv func(string) string
 		}
 		return m, nil
 	}
-	files := pii.DefaultKeyFiles(cfg.DataDir)
+	files := keyFiles(cfg)
 	m, err := pii.Load(files)
 	if err == nil {
 		return m, nil
@@ -78,4 +78,25 @@ func devAPIKey(ctx context.Context, dataDir string, store *sqlstore.Store, newKe
 		return "", fmt.Errorf("write dev API key: %w", err)
 	}
 	return secret, nil
+}
+
+// keyFiles is where the key files are: configured, or in the data directory.
+func keyFiles(cfg config.Config) pii.KeyFiles {
+	if cfg.Keys.RingFile != "" {
+		return pii.KeyFiles{RingPath: cfg.Keys.RingFile, IndexPath: cfg.Keys.IndexFile}
+	}
+	return pii.DefaultKeyFiles(cfg.DataDir)
+}
+
+// ringReloader re-reads the key ring from its files after a rotation by
+// another process; nil when the keys come from env.
+func ringReloader(cfg config.Config, getenv func(string) string) func() (*pii.KeyRing, error) {
+	if cfg.Keys.RingFile == "" && (getenv("REALNAME_KEYRING") != "" || getenv("REALNAME_INDEX_KEY") != "") {
+		return nil
+	}
+	files := keyFiles(cfg)
+	return func() (*pii.KeyRing, error) {
+		m, err := pii.Load(files)
+		return m.Ring, err
+	}
 }

@@ -18,15 +18,14 @@ type RotateResult struct {
 
 // RotateKeys adds a new key-encryption key to the key-ring file, makes it
 // primary and re-wraps every person's data key with it. Old keys stay in the
-// ring, so a running server keeps reading everything while this runs; it
-// picks up the new primary for new writes at its next start. Only the key
+// ring. A running server reads the ring file again when it meets a data key
+// wrapped by a key it does not know, so rotation needs no downtime; it wraps
+// new data keys with the new primary after its next start. Only the key
 // files in the data directory (or REALNAME_KEYRING_FILE) can be rotated
 // here; keys from env are rotated where they are kept.
 func RotateKeys(ctx context.Context, cfg config.Config, getenv func(string) string, progress func(done, rewrapped int)) (RotateResult, error) {
-	files := pii.DefaultKeyFiles(cfg.DataDir)
-	if cfg.Keys.RingFile != "" {
-		files = pii.KeyFiles{RingPath: cfg.Keys.RingFile, IndexPath: cfg.Keys.IndexFile}
-	} else if getenv("REALNAME_KEYRING") != "" {
+	files := keyFiles(cfg)
+	if cfg.Keys.RingFile == "" && getenv("REALNAME_KEYRING") != "" {
 		return RotateResult{}, fmt.Errorf("keys come from REALNAME_KEYRING: rotate them where they are kept, then re-run with REALNAME_KEYRING_FILE")
 	}
 	store, err := sqlstore.Open(ctx, cfg.Database(), sqlstore.Options{})

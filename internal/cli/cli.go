@@ -34,8 +34,17 @@ var commands = []command{
 	{"cloudauth-sim", "run the Cloudauth simulator alone (--addr HOST:PORT; key pair from ALIYUN_ACCESS_KEY_ID/SECRET)", runSim},
 }
 
-// Main runs the sub-command named by args[0] and returns the exit code.
+// Main runs the sub-command named by args[0] until it ends or the process
+// gets SIGINT or SIGTERM, and returns the exit code.
 func Main(args []string, env Env) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, env)
+}
+
+// Run runs the sub-command named by args[0] until it ends or ctx does, and
+// returns the exit code.
+func Run(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(env.Stderr)
 		if len(args) == 0 {
@@ -47,8 +56,6 @@ func Main(args []string, env Env) int {
 		if c.name != args[0] {
 			continue
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
 		err := c.run(ctx, env, args[1:])
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -3,7 +3,10 @@ package realname
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/realname/realname/internal/pii"
@@ -19,6 +22,43 @@ const (
 type Keys struct {
 	Ring  *pii.KeyRing
 	Index *pii.BlindIndex
+	// Reload, if set, reads the key ring again. It is called when a
+	// wrapped key names a key the ring does not know — another process
+	// (realname keys rotate) added it — so rotation needs no restart.
+	Reload func() (*pii.KeyRing, error)
+}
+
+// keyState is the service's live view of the keys.
+type keyState struct {
+	ring     atomic.Pointer[pii.KeyRing]
+	index    *pii.BlindIndex
+	reload   func() (*pii.KeyRing, error)
+	mu       sync.Mutex
+	reloaded time.Time
+}
+
+func newKeyState(k Keys) *keyState {
+	ks := &keyState{index: k.Index, reload: k.Reload}
+	ks.ring.Store(k.Ring)
+	return ks
+}
+
+// unwrap opens a person's data key, reloading the ring once (at most every
+// few seconds) if the key that wrapped it is unknown.
+func (k *keyState) unwrap(p Person) (pii.DataKey, error) {
+	dek, err := k.ring.Load().UnwrapKey(p.WrappedKey, wrapContext(p.ID))
+	if !errors.Is(err, pii.ErrUnknownKey) || k.reload == nil {
+		return dek, err
+	}
+	k.mu.Lock()
+	if time.Since(k.reloaded) > 2*time.Second {
+		k.reloaded = time.Now()
+		if ring, rerr := k.reload(); rerr == nil {
+			k.ring.Store(ring)
+		}
+	}
+	k.mu.Unlock()
+	return k.ring.Load().UnwrapKey(p.WrappedKey, wrapContext(p.ID))
 }
 
 // newID returns a random id: a two-letter prefix and 30 hex digits (120
@@ -36,18 +76,19 @@ func wrapContext(personID string) string { return "person:" + personID }
 
 // sealPerson encrypts name and number into p with a fresh data key when p has
 // none, or with p's existing key.
-func (k Keys) sealPerson(p *Person, name, number string) error {
+func (k *keyState) sealPerson(p *Person, name, number string) error {
 	var dek pii.DataKey
 	var err error
 	if len(p.WrappedKey) == 0 {
 		if dek, err = pii.NewDataKey(); err != nil {
 			return fmt.Errorf("new data key: %w", err)
 		}
-		if p.WrappedKey, err = k.Ring.WrapKey(dek, wrapContext(p.ID)); err != nil {
+		ring := k.ring.Load()
+		if p.WrappedKey, err = ring.WrapKey(dek, wrapContext(p.ID)); err != nil {
 			return fmt.Errorf("wrap data key: %w", err)
 		}
-		p.KeyID = k.Ring.PrimaryID()
-	} else if dek, err = k.Ring.UnwrapKey(p.WrappedKey, wrapContext(p.ID)); err != nil {
+		p.KeyID = ring.PrimaryID()
+	} else if dek, err = k.unwrap(*p); err != nil {
 		return fmt.Errorf("unwrap data key of %s: %w", p.ID, err)
 	}
 	if p.NameCT, err = dek.Seal([]byte(name), p.ID+"|name"); err != nil {
@@ -60,8 +101,8 @@ func (k Keys) sealPerson(p *Person, name, number string) error {
 }
 
 // openPerson decrypts a person's identity.
-func (k Keys) openPerson(p Person) (IdentityInput, error) {
-	dek, err := k.Ring.UnwrapKey(p.WrappedKey, wrapContext(p.ID))
+func (k *keyState) openPerson(p Person) (IdentityInput, error) {
+	dek, err := k.unwrap(p)
 	if err != nil {
 		return IdentityInput{}, fmt.Errorf("unwrap data key of %s: %w", p.ID, err)
 	}
@@ -77,10 +118,10 @@ func (k Keys) openPerson(p Person) (IdentityInput, error) {
 }
 
 // newPerson builds an encrypted person record.
-func (k Keys) newPerson(certType, name, number string, now time.Time) (Person, error) {
+func (k *keyState) newPerson(certType, name, number string, now time.Time) (Person, error) {
 	p := Person{
 		ID:        newID("ps"),
-		Index:     k.Index.Sum(indexPurposeNumber, number),
+		Index:     k.index.Sum(indexPurposeNumber, number),
 		CertType:  certType,
 		CreatedAt: now,
 	}

@@ -113,7 +113,7 @@ func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 	if err != nil {
 		return InitResult{}, err
 	}
-	fingerprint := s.keys.Index.Sum(indexPurposeIdempotency, strings.Join([]string{
+	fingerprint := s.keys.index.Sum(indexPurposeIdempotency, strings.Join([]string{
 		r.UserID, in.certType, in.name.Value(), in.number.Value(), r.ReturnURL, r.URLType}, "\x00"))
 	if r.IdempotencyKey != "" {
 		if res, ok, err := s.replay(ctx, r, fingerprint); ok || err != nil {
@@ -174,7 +174,7 @@ func (s *Service) replay(ctx context.Context, r InitRequest, fingerprint []byte)
 // openSession finds the user's open session for the same person, or creates
 // one (with the person, if new) in one transaction.
 func (s *Service) openSession(ctx context.Context, r InitRequest, in validated, fingerprint []byte, now time.Time) (Verification, bool, error) {
-	index := s.keys.Index.Sum(indexPurposeNumber, in.number.Value())
+	index := s.keys.index.Sum(indexPurposeNumber, in.number.Value())
 	var out Verification
 	var resumed bool
 	err := s.store.InTx(ctx, func(tx Tx) error {

@@ -63,7 +63,7 @@ type Service struct {
 	cfg      Config
 	store    Store
 	provider Provider
-	keys     Keys
+	keys     *keyState
 	cache    Cache
 	metrics  Metrics
 	log      *slog.Logger
@@ -79,7 +79,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if u, err := url.Parse(cfg.CallbackURL); err != nil || !u.IsAbs() {
 		return nil, fmt.Errorf("realname.New: callback URL %q is not absolute", cfg.CallbackURL)
 	}
-	s := &Service{cfg: cfg, store: d.Store, provider: d.Provider, keys: d.Keys,
+	s := &Service{cfg: cfg, store: d.Store, provider: d.Provider, keys: newKeyState(d.Keys),
 		cache: d.Cache, metrics: d.Metrics, log: d.Logger, now: d.Now}
 	if s.cache == nil {
 		s.cache = nopCache{}
