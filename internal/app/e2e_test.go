@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -279,6 +280,29 @@ func TestSandboxEndToEnd(t *testing.T) {
 		time.Sleep(500 * time.Millisecond) // several poller rounds
 		if q := c.query(a.CertifyID); q.Status != "processing" {
 			t.Fatalf("a cancelled face check must wait for the session timeout, got %+v", q)
+		}
+	})
+	t.Run("face re-check", func(t *testing.T) {
+		for picture, want := range map[string]bool{"a face": true, "xxSANDBOX_MISMATCHxx": false} {
+			var v struct {
+				Passed     bool     `json:"passed"`
+				ReasonCode string   `json:"reason_code"`
+				Similarity *float64 `json:"similarity_score"`
+			}
+			img := base64.StdEncoding.EncodeToString([]byte(picture))
+			if code := c.call("POST", "/api/v1/auth/verify", map[string]any{"user_id": "user-pass", "face_image": img}, &v); code != 200 || v.Passed != want || v.Similarity == nil {
+				t.Fatalf("%q: %d %+v", picture, code, v)
+			}
+			if !want && v.ReasonCode != "FACE_MISMATCH" {
+				t.Fatalf("mismatch reason %q", v.ReasonCode)
+			}
+		}
+		// An unverified user gets no paid comparison.
+		before := r.Simulator().Calls("ContrastFaceVerify")
+		var v struct{ Passed bool }
+		c.call("POST", "/api/v1/auth/verify", map[string]any{"user_id": "nobody", "face_image": "YQ=="}, &v)
+		if v.Passed || r.Simulator().Calls("ContrastFaceVerify") != before {
+			t.Fatal("an unverified user's face was sent to the provider")
 		}
 	})
 	t.Run("sandbox identities", func(t *testing.T) {

@@ -50,6 +50,7 @@ func (c *callbackRecorder) seen() []string {
 // outlives restarts of realname.
 type staging struct {
 	sim       *cloudauthsim.Simulator
+	initDelay atomic.Int64 // nanoseconds the simulator waits before InitFaceVerify
 	callbacks *callbackRecorder
 	cfg       config.Config
 	key       string
@@ -68,7 +69,12 @@ func newStaging(t *testing.T) *staging {
 	t.Helper()
 	s := &staging{callbacks: &callbackRecorder{}, key: "rk_test_" + strings.Repeat("k", 32)}
 	var handler http.Handler = http.NotFoundHandler()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("Action") == "InitFaceVerify" {
+			time.Sleep(time.Duration(s.initDelay.Load()))
+		}
+		handler.ServeHTTP(w, r)
+	}))
 	simURL := "http://" + srv.Listener.Addr().String()
 	var err error
 	s.sim, err = cloudauthsim.New(cloudauthsim.Config{
@@ -256,4 +262,37 @@ func grepLines(b []byte, s string) string {
 		}
 	}
 	return strings.Join(out, "\n") + " (" + strconv.Itoa(len(out)) + " lines)"
+}
+
+func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
+	s := newStaging(t)
+	r, c := s.start(t)
+	s.initDelay.Store(int64(800 * time.Millisecond))
+	type result struct {
+		code int
+		a    initAnswer
+	}
+	res := make(chan result, 1)
+	go func() {
+		code, a := c.init("inflight", testName, testNumber)
+		res <- result{code, a}
+	}()
+	time.Sleep(300 * time.Millisecond) // the request is now waiting on the provider
+	stopped := make(chan struct{})
+	go func() { r.stop(); close(stopped) }()
+	got := <-res
+	if got.code != 200 || got.a.VerifyURL == "" {
+		t.Fatalf("in-flight init during shutdown: %d %+v", got.code, got.a)
+	}
+	<-stopped
+	if _, err := http.Get(r.URL() + "/health"); err == nil {
+		t.Fatal("the server still answers after shutdown")
+	}
+	s.initDelay.Store(0)
+	_, c2 := s.start(t)
+	if q := c2.query(got.a.CertifyID); q.Status != "processing" {
+		t.Fatalf("after restart the session is %+v, want processing", q)
+	}
+	complete(t, got.a.VerifyURL, "pass")
+	c2.waitStatus(got.a.CertifyID, "success")
 }
