@@ -36,6 +36,11 @@ func (u UserStatus) DaysRemaining(now time.Time) int {
 
 func userCacheKey(userID string) string { return "user:" + userID }
 
+// unknownUser is the cached answer for a user who never started.
+const unknownUser = "-"
+
+var errUserNotFound = E(KindNotFound, CodeUserNotFound, "this user has not started a verification", nil)
+
 // forgetUser drops a user's cached answers.
 func (s *Service) forgetUser(ctx context.Context, userID string) {
 	s.cache.Delete(ctx, userCacheKey(userID))
@@ -48,6 +53,10 @@ func (s *Service) Status(ctx context.Context, userID string) (UserStatus, error)
 	}
 	now := s.clock()
 	if b, ok := s.cache.Get(ctx, userCacheKey(userID)); ok {
+		if string(b) == unknownUser {
+			s.metrics.CacheHit()
+			return UserStatus{}, errUserNotFound
+		}
 		var st UserStatus
 		if json.Unmarshal(b, &st) == nil {
 			s.metrics.CacheHit()
@@ -59,6 +68,11 @@ func (s *Service) Status(ctx context.Context, userID string) (UserStatus, error)
 	}
 	s.metrics.CacheMiss()
 	st, err := s.loadStatus(ctx, userID, now)
+	if errors.Is(err, errUserNotFound) {
+		// Remember the miss too, so a flood of checks for unknown users
+		// does not reach the database; init drops it.
+		s.cache.Set(ctx, userCacheKey(userID), []byte(unknownUser), s.cfg.AnswerTTL)
+	}
 	if err != nil {
 		return UserStatus{}, err
 	}
@@ -87,7 +101,7 @@ func (s *Service) loadStatus(ctx context.Context, userID string, now time.Time) 
 	default:
 		v, err := s.store.LatestVerification(ctx, userID)
 		if errors.Is(err, ErrNotFound) {
-			return st, E(KindNotFound, CodeUserNotFound, "this user has not started a verification", nil)
+			return st, errUserNotFound
 		}
 		if err != nil {
 			return st, fmt.Errorf("load latest verification: %w", err)

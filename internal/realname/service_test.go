@@ -559,3 +559,21 @@ func TestConcurrentFirstInitsForOnePerson(t *testing.T) {
 		t.Fatalf("persons = %d, %v; want 1", len(persons), err)
 	}
 }
+
+func TestUnknownUserAnswerIsCachedAndDroppedByInit(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	for range 3 {
+		if _, err := h.svc.Status(ctx, "u1"); realname.CodeOf(err) != realname.CodeUserNotFound {
+			t.Fatalf("Status of an unknown user: %v", err)
+		}
+	}
+	if c, err := h.svc.Check(ctx, "u1", nil); err != nil || c.Passed || c.ReasonCode != "NOT_VERIFIED" {
+		t.Fatalf("Check of an unknown user: %+v, %v", c, err)
+	}
+	h.mustInit(t, "u1", nameA, numberA)
+	st, err := h.svc.Status(ctx, "u1")
+	if err != nil || st.Status != realname.StatusProcessing {
+		t.Fatalf("Status after init: %+v, %v (a stale cached miss?)", st, err)
+	}
+}
