@@ -218,14 +218,22 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// FuzzAppendJSONString compares the string quoting with encoding/json's.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "a", "张三", "<>&", "\x00\u2028\xff", `"\`} {
-		f.Add(s)
+// FuzzAppendJSON compares string quoting and number formatting with
+// encoding/json's.
+func FuzzAppendJSON(f *testing.F) {
+	for i, s := range []string{"", "a", "张三", "<>&", "\x00\u2028\xff", `"\`} {
+		f.Add(s, float64(i)*1.1e-7, int64(i))
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(map[string]any{s: s, "n": 1.5})
-		got, ok := appendJSON(nil, map[string]any{s: s, "n": 1.5})
+	f.Fuzz(func(t *testing.T, s string, x float64, n int64) {
+		v := map[string]any{s: s, "x": x, "n": n, "i": int(n), "p": &s}
+		want, err := json.Marshal(v)
+		got, ok := appendJSON(nil, v)
+		if err != nil {
+			if ok {
+				t.Fatalf("%v: accepted what json.Marshal refuses (%v)", v, err)
+			}
+			return
+		}
 		if !ok || string(got) != string(want) {
 			t.Fatalf("%q:\n got %s\nwant %s", s, got, want)
 		}

@@ -72,10 +72,13 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 	if res.Resumed {
 		msg = "已有进行中的认证,请继续在 verify_url 完成人脸核验"
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"success": true, "certify_id": res.CertifyID, "verify_url": res.VerifyURL,
-		"request_id": requestID(r.Context()), "message": msg,
-	})
+	writeJSON(w, http.StatusOK, struct {
+		Success   bool   `json:"success"`
+		CertifyID string `json:"certify_id"`
+		VerifyURL string `json:"verify_url"`
+		RequestID string `json:"request_id"`
+		Message   string `json:"message"`
+	}{true, res.CertifyID, res.VerifyURL, requestID(r.Context()), msg})
 }
 
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
@@ -98,11 +101,18 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 	if v.Score > 0 {
 		score = &v.Score
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"success": true, "certify_id": v.CertifyID, "user_id": v.UserID, "status": v.Status,
-		"passed": v.Status == realname.StatusSuccess, "auth_time": timeOrNil(v.CompletedAt),
-		"expire_time": timeOrNil(v.ExpiresAt), "face_compare_score": score, "fail_reason": v.FailReason,
-	})
+	writeJSON(w, http.StatusOK, struct {
+		Success          bool     `json:"success"`
+		CertifyID        string   `json:"certify_id"`
+		UserID           string   `json:"user_id"`
+		Status           string   `json:"status"`
+		Passed           bool     `json:"passed"`
+		AuthTime         *string  `json:"auth_time"`
+		ExpireTime       *string  `json:"expire_time"`
+		FaceCompareScore *float64 `json:"face_compare_score"`
+		FailReason       string   `json:"fail_reason"`
+	}{true, v.CertifyID, v.UserID, string(v.Status), v.Status == realname.StatusSuccess,
+		timeOrNil(v.CompletedAt), timeOrNil(v.ExpiresAt), score, v.FailReason})
 }
 
 // reasonText is the Chinese text for a check's reason code.
@@ -149,17 +159,42 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		reason = "实名核验未通过"
 	}
-	out := map[string]any{"success": true, "passed": res.Passed, "reason": reason, "reason_code": res.ReasonCode}
-	if res.Similarity != nil {
-		out["similarity_score"] = *res.Similarity
-	}
+	out := verifyAnswer{Success: true, Passed: res.Passed, Reason: reason, ReasonCode: res.ReasonCode, SimilarityScore: res.Similarity}
 	if res.Passed {
-		out["user_info"] = map[string]any{
-			"user_id": b.UserID, "real_name": res.Status.MaskedName, "evidence": res.Status.Evidence,
-			"auth_time": timeOrNil(res.Status.AuthTime), "expire_time": timeOrNil(res.Status.ExpireTime),
+		out.UserInfo = &userInfo{
+			UserID: b.UserID, RealName: res.Status.MaskedName, Evidence: string(res.Status.Evidence),
+			AuthTime: timeOrNil(res.Status.AuthTime), ExpireTime: timeOrNil(res.Status.ExpireTime),
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+type verifyAnswer struct {
+	Success         bool      `json:"success"`
+	Passed          bool      `json:"passed"`
+	Reason          string    `json:"reason"`
+	ReasonCode      string    `json:"reason_code"`
+	SimilarityScore *float64  `json:"similarity_score,omitempty"`
+	UserInfo        *userInfo `json:"user_info,omitempty"`
+}
+
+type userInfo struct {
+	UserID     string  `json:"user_id"`
+	RealName   string  `json:"real_name"`
+	Evidence   string  `json:"evidence"`
+	AuthTime   *string `json:"auth_time"`
+	ExpireTime *string `json:"expire_time"`
+}
+
+type statusAnswer struct {
+	Success       bool    `json:"success"`
+	UserID        string  `json:"user_id"`
+	Status        string  `json:"status"`
+	RealName      string  `json:"real_name"`
+	AuthTime      *string `json:"auth_time"`
+	ExpireTime    *string `json:"expire_time"`
+	IsValid       bool    `json:"is_valid"`
+	DaysRemaining int     `json:"days_remaining"`
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
@@ -174,10 +209,10 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"success": true, "user_id": st.UserID, "status": st.Status, "real_name": st.MaskedName,
-		"auth_time": timeOrNil(st.AuthTime), "expire_time": timeOrNil(st.ExpireTime),
-		"is_valid": st.IsValid(now), "days_remaining": st.DaysRemaining(now),
+	writeJSON(w, http.StatusOK, statusAnswer{
+		Success: true, UserID: st.UserID, Status: string(st.Status), RealName: st.MaskedName,
+		AuthTime: timeOrNil(st.AuthTime), ExpireTime: timeOrNil(st.ExpireTime),
+		IsValid: st.IsValid(now), DaysRemaining: st.DaysRemaining(now),
 	})
 }
 
