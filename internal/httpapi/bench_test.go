@@ -239,3 +239,21 @@ func FuzzAppendJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestTimeOrNilCache(t *testing.T) {
+	if timeOrNil(time.Time{}) != nil {
+		t.Fatal("zero time must be null")
+	}
+	base := time.Date(2026, 11, 23, 8, 34, 19, 999, time.FixedZone("CST", 8*3600))
+	for i := range 1000 {
+		tm := base.Add(time.Duration(i*37) * time.Second)
+		for range 2 { // a miss, then a hit
+			if got, want := *timeOrNil(tm), tm.UTC().Format(time.RFC3339); got != want {
+				t.Fatalf("%v: %s, want %s", tm, got, want)
+			}
+		}
+	}
+	if got := *timeOrNil(time.Unix(-62135596799, 0)); got != "0001-01-01T00:00:01Z" {
+		t.Fatalf("year 1: %s", got)
+	}
+}

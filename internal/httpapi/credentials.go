@@ -73,7 +73,8 @@ func (k *apiKeys) check(ctx context.Context, secret string) (string, bool, error
 	if len(secret) > 128 {
 		return "", false, nil
 	}
-	h := sha256.Sum256([]byte(secret))
+	var buf [128]byte // hashing a copy on the stack: no allocation per request
+	h := sha256.Sum256(buf[:copy(buf[:], secret)])
 	if k.bootstrap != nil && subtle.ConstantTimeCompare(k.bootstrap, h[:]) == 1 {
 		return "env", true, nil
 	}
@@ -84,7 +85,7 @@ func (k *apiKeys) check(ctx context.Context, secret string) (string, bool, error
 	if hit && now.Sub(c.checked) < keyCacheTTL {
 		return c.id, c.ok, nil
 	}
-	key, err := k.lookup(ctx, h[:])
+	key, err := k.lookup(ctx, append([]byte(nil), h[:]...)) // a copy, so h stays on the stack
 	switch {
 	case errors.Is(err, realname.ErrNotFound):
 		c = knownKey{checked: now}
@@ -168,11 +169,13 @@ func (p principal) mayActFor(userID string) bool {
 	return p.clientID != "" || p.userID == userID
 }
 
-type principalKey struct{}
-
+// principalFrom returns the caller set by authenticated (the zero
+// principal, who may act for nobody, if there is none).
 func principalFrom(ctx context.Context) principal {
-	p, _ := ctx.Value(principalKey{}).(principal)
-	return p
+	if st := stateFrom(ctx); st != nil {
+		return st.p
+	}
+	return principal{}
 }
 
 // bearer extracts the bearer credential.

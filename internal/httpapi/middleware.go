@@ -11,12 +11,29 @@ import (
 	"github.com/realname/realname/internal/realname"
 )
 
-type requestIDKey struct{}
+// reqState is one request's bookkeeping, allocated once per request: the
+// status writer, the request id and, once authenticated, the principal. It
+// travels in the request's context under reqStateKey.
+type reqState struct {
+	statusWriter
+	id  string
+	idv [1]string // the X-Request-Id header value
+	p   principal
+}
+
+type reqStateKey struct{}
+
+func stateFrom(ctx context.Context) *reqState {
+	st, _ := ctx.Value(reqStateKey{}).(*reqState)
+	return st
+}
 
 // requestID returns the request's id.
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if st := stateFrom(ctx); st != nil {
+		return st.id
+	}
+	return ""
 }
 
 // saneRequestID accepts a caller's X-Request-Id of up to 64 safe characters.
@@ -33,10 +50,13 @@ func saneRequestID(s string) bool {
 	return true
 }
 
+// newRequestID returns 96 random bits in hex.
 func newRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	var h [24]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 // statusWriter remembers the status for logs and metrics.
@@ -61,6 +81,20 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// securityHeaders go on every answer of the API. The value slices are
+// shared between answers: they are only ever replaced, never modified in
+// place (len == cap, so an Add copies).
+var securityHeaders = [...]struct {
+	key   string // canonical form
+	value []string
+}{
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"Cache-Control", []string{"no-store"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Content-Security-Policy", []string{"default-src 'none'; frame-ancestors 'none'"}},
+}
+
 // instrument wraps one route: request id, panic recovery, security headers,
 // metrics and an access log line without PII (the path of /status carries a
 // user id, which is the platform's pseudonymous id, not PII of ours).
@@ -68,26 +102,26 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 	obs := s.metrics.route(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
-		if !saneRequestID(id) {
-			id = newRequestID()
+		st := &reqState{statusWriter: statusWriter{ResponseWriter: w}}
+		st.id = r.Header.Get("X-Request-Id")
+		if !saneRequestID(st.id) {
+			st.id = newRequestID()
 		}
-		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		st.idv[0] = st.id
+		ctx := context.WithValue(r.Context(), reqStateKey{}, st)
 		r = r.WithContext(ctx)
 		hdr := w.Header()
-		hdr.Set("X-Request-Id", id)
-		hdr.Set("X-Content-Type-Options", "nosniff")
-		hdr.Set("Cache-Control", "no-store")
-		hdr.Set("Referrer-Policy", "no-referrer")
-		hdr.Set("X-Frame-Options", "DENY")
-		hdr.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		sw := &statusWriter{ResponseWriter: w}
+		hdr["X-Request-Id"] = st.idv[:1:1]
+		for _, sh := range securityHeaders {
+			hdr[sh.key] = sh.value
+		}
+		sw := &st.statusWriter
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.log.ErrorContext(ctx, "panic in handler", "route", route, "panic", p, "request_id", id)
+				s.log.ErrorContext(ctx, "panic in handler", "route", route, "panic", p, "request_id", st.id)
 				if sw.status == 0 {
 					writeJSON(sw, http.StatusInternalServerError, errorBody{Error: "internal error", Code: realname.CodeInternal})
 				}
@@ -95,7 +129,7 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 			took := time.Since(start)
 			obs.observe(sw.status, took)
 			if s.accessLog {
-				s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", id),
+				s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", st.id),
 					slog.String("method", r.Method), slog.String("route", route),
 					slog.Int("status", sw.status), slog.Duration("took", took))
 			}
@@ -136,6 +170,11 @@ func (s *Server) authenticated(users bool, h http.HandlerFunc) http.HandlerFunc 
 			}
 			p.clientID = id
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		if st := stateFrom(r.Context()); st != nil {
+			st.p = p // instrument's per-request state: no second context copy
+		} else {
+			r = r.WithContext(context.WithValue(r.Context(), reqStateKey{}, &reqState{p: p}))
+		}
+		h(w, r)
 	}
 }

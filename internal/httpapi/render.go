@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -258,11 +259,27 @@ func renderError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err e
 	writeJSON(w, status, errorBody{Error: e.Message, Code: e.Code})
 }
 
-// timeOrNil renders a time as RFC 3339, or null when zero.
+// timeOrNil renders a time as RFC 3339, or null when zero. The answer
+// points into a small cache of recent renderings (the hot path shows the
+// same few auth and expiry times over and over); callers only read it.
 func timeOrNil(t time.Time) *string {
 	if t.IsZero() {
 		return nil
 	}
-	s := t.UTC().Format(time.RFC3339)
-	return &s
+	sec := t.Unix() // RFC 3339 here has whole seconds: the second is the key
+	slot := &renderedTimes[uint64(sec)%uint64(len(renderedTimes))]
+	if r := slot.Load(); r != nil && r.unix == sec {
+		return &r.text
+	}
+	r := &renderedTime{unix: sec, text: t.UTC().Format(time.RFC3339)}
+	slot.Store(r)
+	return &r.text
 }
+
+// renderedTime is one cached rendering of timeOrNil.
+type renderedTime struct {
+	unix int64
+	text string
+}
+
+var renderedTimes [256]atomic.Pointer[renderedTime]

@@ -1,0 +1,81 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLayersFileThenEnvThenFlags(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "realname.yaml")
+	yaml := "addr: 127.0.0.1:9000\ndata_dir: /from/file\nprovider: sandbox\nvalidity: 720h\naliyun:\n  scene_id: 7\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"REALNAME_DATA_DIR": "/from/env", "REALNAME_SESSION_TTL": "10m", "REALNAME_ACCESS_LOG": "false"}
+	c, err := Load("serve", []string{"--config", file, "--addr", "127.0.0.1:9100"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9100" || c.DataDir != "/from/env" || c.Validity != 720*time.Hour ||
+		c.SessionTTL != 10*time.Minute || c.AccessLog || c.Aliyun.SceneID != 7 || c.TokenTTL != 15*time.Minute {
+		t.Fatalf("layers: %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Database(); got != filepath.Join("/from/env", "realname.db") || !c.Embedded() {
+		t.Fatalf("Database() = %s", got)
+	}
+}
+
+func TestLoadRefusesUnknownKeysAndArguments(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(file, []byte("adress: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	none := func(string) string { return "" }
+	if _, err := Load("serve", []string{"--config", file}, none); err == nil || !strings.Contains(err.Error(), "adress") {
+		t.Fatalf("unknown YAML key: %v", err)
+	}
+	if _, err := Load("serve", []string{"extra"}, none); err == nil {
+		t.Fatal("a stray argument was accepted")
+	}
+	if _, err := Load("serve", nil, func(k string) string {
+		return map[string]string{"REALNAME_VALIDITY": "a year", "ALIYUN_SCENE_ID": "x"}[k]
+	}); err == nil || !strings.Contains(err.Error(), "REALNAME_VALIDITY") || !strings.Contains(err.Error(), "ALIYUN_SCENE_ID") {
+		t.Fatalf("bad env values: %v", err)
+	}
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	c := Default()
+	c.Addr = "nope"
+	c.Provider = "aliyun"
+	c.PublicURL = "http://realname.example.com"
+	c.APIKey = "short"
+	c.SessionTTL = time.Second
+	c.LogLevel = "loud"
+	c.Keys.RingFile = "/only/one"
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"addr", "ALIYUN_ACCESS_KEY_ID", "ALIYUN_SCENE_ID", "https", "REALNAME_API_KEY", "session_ttl", "log_level", "REALNAME_INDEX_KEY_FILE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+	ok := Default()
+	ok.Provider = "aliyun"
+	ok.Aliyun = Aliyun{AccessKeyID: "a", AccessKeySecret: "b", SceneID: 1}
+	ok.PublicURL = "http://127.0.0.1:8001" // loopback: allowed for staging
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("staging config refused: %v", err)
+	}
+	if got := ok.BaseURL("x"); got != "http://127.0.0.1:8001" {
+		t.Fatalf("BaseURL = %s", got)
+	}
+}
