@@ -73,11 +73,8 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	a.baseURL = cfg.BaseURL(a.listener.Addr().String())
-	if a.store, err = sqlstore.Open(ctx, cfg.Database(), sqlstore.Options{Logger: log}); err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if err := a.store.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
+	if a.store, err = OpenStore(ctx, cfg, log); err != nil {
+		return nil, err
 	}
 	keys, err := loadKeys(ctx, cfg, o.Getenv, a.store, log)
 	if err != nil {
@@ -258,3 +255,16 @@ func CreateAPIKey(ctx context.Context, store *sqlstore.Store, name string) (stri
 
 // DataDir is the data directory in use.
 func (a *App) DataDir() string { return a.cfg.DataDir }
+
+// OpenStore opens the configured database and applies the migrations.
+func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlstore.Store, error) {
+	store, err := sqlstore.Open(ctx, cfg.Database(), sqlstore.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return store, nil
+}

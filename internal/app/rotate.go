@@ -6,7 +6,6 @@ import (
 
 	"github.com/realname/realname/internal/config"
 	"github.com/realname/realname/internal/pii"
-	sqlstore "github.com/realname/realname/internal/storage/sql"
 )
 
 // RotateResult reports a key rotation.
@@ -28,14 +27,11 @@ func RotateKeys(ctx context.Context, cfg config.Config, getenv func(string) stri
 	if cfg.Keys.RingFile == "" && getenv("REALNAME_KEYRING") != "" {
 		return RotateResult{}, fmt.Errorf("keys come from REALNAME_KEYRING: rotate them where they are kept, then re-run with REALNAME_KEYRING_FILE")
 	}
-	store, err := sqlstore.Open(ctx, cfg.Database(), sqlstore.Options{})
+	store, err := OpenStore(ctx, cfg, nil)
 	if err != nil {
 		return RotateResult{}, err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return RotateResult{}, err
-	}
 	ring, err := pii.Rotate(files)
 	if err != nil {
 		return RotateResult{}, fmt.Errorf("rotate key ring: %w", err)

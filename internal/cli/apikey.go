@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/realname/realname/internal/app"
-	sqlstore "github.com/realname/realname/internal/storage/sql"
 )
 
 func runAPIKey(ctx context.Context, env Env, args []string) error {
@@ -42,14 +41,11 @@ func runAPIKey(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlstore.Open(ctx, cfg.Database(), sqlstore.Options{})
+	store, err := app.OpenStore(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
 	secret, err := app.CreateAPIKey(ctx, store, *name)
 	if err != nil {
 		return err

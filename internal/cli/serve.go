@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/realname/realname/internal/app"
-	sqlstore "github.com/realname/realname/internal/storage/sql"
 )
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -29,14 +28,11 @@ func runMigrate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlstore.Open(ctx, cfg.Database(), sqlstore.Options{})
+	store, err := app.OpenStore(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
 	fmt.Fprintf(env.Stdout, "migrations applied (%s)\n", store.Dialect())
 	return nil
 }
