@@ -19,6 +19,7 @@ import (
 	"github.com/realname/realname/internal/cache"
 	"github.com/realname/realname/internal/config"
 	"github.com/realname/realname/internal/httpapi"
+	"github.com/realname/realname/internal/notify"
 	"github.com/realname/realname/internal/provider/aliyun"
 	"github.com/realname/realname/internal/provider/cloudauthsim"
 	"github.com/realname/realname/internal/realname"
@@ -44,6 +45,7 @@ type App struct {
 	store    *sqlstore.Store
 	svc      *realname.Service
 	sim      *cloudauthsim.Simulator // nil unless sandbox
+	notifier *notify.Notifier
 	baseURL  string
 	apiKey   string // the development key printed at start (sandbox only)
 }
@@ -85,6 +87,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		return nil, err
 	}
 	metrics := httpapi.NewMetrics(a.store.CountOpenVerifications, a.store.Stats)
+	// Platforms on this machine may be told only in sandbox mode.
+	a.notifier = notify.New(notify.Config{AllowLoopback: cfg.Provider == "sandbox", Logger: log.With("component", "notify")})
+	a.notifier.Start()
 	// Only resident ID cards: Id2MetaVerify checks those, and Cloudauth's
 	// ID_PRO support for other documents is not confirmed.
 	supported := []string{"IDENTITY_CARD"}
@@ -93,7 +98,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		CallbackURL: a.baseURL + "/api/v1/auth/callback", SupportedDocs: supported,
 	}, realname.Deps{
 		Store: a.store, Provider: provider, Keys: realname.Keys{Ring: keys.Ring, Index: keys.Index, Reload: ringReloader(cfg, o.Getenv)},
-		Cache: cache.NewMemory(0), Metrics: metrics, Logger: log,
+		Cache: cache.NewMemory(0), Metrics: metrics, Notifier: a.notifier, Logger: log,
 	})
 	if err != nil {
 		return nil, err
@@ -225,6 +230,9 @@ func (a *App) Run(ctx context.Context) error {
 
 // closeAll releases what New opened.
 func (a *App) closeAll() {
+	if a.notifier != nil {
+		a.notifier.Close()
+	}
 	if a.sim != nil {
 		_ = a.sim.Close()
 	}

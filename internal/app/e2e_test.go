@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -305,6 +306,30 @@ func TestSandboxEndToEnd(t *testing.T) {
 			t.Fatal("an unverified user's face was sent to the provider")
 		}
 	})
+	t.Run("platform notice", func(t *testing.T) {
+		got := make(chan map[string]string, 4)
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var m map[string]string
+			_ = json.NewDecoder(r.Body).Decode(&m)
+			got <- m
+		}))
+		defer hook.Close()
+		var a initAnswer
+		code := c.call("POST", "/api/v1/auth/init", map[string]any{"user_id": "user-notice", "real_name": "王五",
+			"id_card_number": "320102198506123454", "consent": consent(), "callback_url": hook.URL + "/realname"}, &a)
+		if code != 200 {
+			t.Fatalf("init with callback_url: %d %+v", code, a)
+		}
+		complete(t, a.VerifyURL, "pass")
+		select {
+		case m := <-got:
+			if m["certify_id"] != a.CertifyID || m["user_id"] != "user-notice" || m["status"] != "success" {
+				t.Fatalf("notice %v", m)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the platform was not told")
+		}
+	})
 	t.Run("sandbox identities", func(t *testing.T) {
 		for name, want := range map[string]string{"测试不符": "IDENTITY_MISMATCH", "测试无档": "IDENTITY_NO_RECORD"} {
 			code, a := c.init("user-"+want, name, "110101199003072594")
@@ -368,6 +393,7 @@ func TestBadInputAnswers(t *testing.T) {
 		{"bad name", "POST", "/api/v1/auth/init", `{"user_id":"u","real_name":"x","id_card_number":"11010519491231002X","consent":` + mustJSON(consent()) + `}`, "application/json", "", 400, "INVALID_NAME"},
 		{"no consent", "POST", "/api/v1/auth/init", `{"user_id":"u","real_name":"张三","id_card_number":"11010519491231002X"}`, "application/json", "", 400, "CONSENT_REQUIRED"},
 		{"bad consent time", "POST", "/api/v1/auth/init", `{"user_id":"u","real_name":"张三","id_card_number":"11010519491231002X","consent":{"notice_version":"2026-11-01","accepted_at":"yesterday","scopes":["id_number","face"]}}`, "application/json", "", 400, "CONSENT_REQUIRED"},
+		{"bad callback url", "POST", "/api/v1/auth/init", `{"user_id":"u","real_name":"张三","id_card_number":"11010519491231002X","callback_url":"ftp://x","consent":` + mustJSON(consent()) + `}`, "application/json", "", 400, "INVALID_REQUEST"},
 		{"bad certify id", "POST", "/api/v1/auth/query", `{"certify_id":"../../etc"}`, "application/json", "", 400, "INVALID_REQUEST"},
 		{"unknown certify id", "POST", "/api/v1/auth/query", `{"certify_id":"vf000000000000000000000000000000"}`, "application/json", "", 404, "NOT_FOUND"},
 		{"unknown user", "GET", "/api/v1/auth/status/nobody", ``, "", "", 404, "USER_NOT_FOUND"},

@@ -38,15 +38,10 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 		renderError(w, r, s.log, realname.E(realname.KindPermission, "FORBIDDEN", "a user token acts only for its own user_id", nil))
 		return
 	}
-	if b.CallbackURL != "" {
-		renderError(w, r, s.log, realname.E(realname.KindInvalid, realname.CodeInvalidRequest,
-			"callback_url is not supported yet: poll /api/v1/auth/query or use the JavaScript SDK", nil))
-		return
-	}
 	req := realname.InitRequest{
 		ClientID: p.clientID, IdempotencyKey: r.Header.Get("Idempotency-Key"),
 		UserID: b.UserID, RealName: b.RealName, IDNumber: b.IDCardNumber, CertType: b.CertType,
-		ReturnURL: b.ReturnURL, URLType: strings.ToUpper(b.CertifyURLType), MetaInfo: b.MetaInfo,
+		ReturnURL: b.ReturnURL, NotifyURL: b.CallbackURL, URLType: strings.ToUpper(b.CertifyURLType), MetaInfo: b.MetaInfo,
 	}
 	if req.ClientID == "" {
 		req.ClientID = "user:" + p.userID

@@ -128,6 +128,9 @@ func (s *Service) finish(ctx context.Context, certifyID string, res outcome) (Ve
 		s.metrics.Finished(out.Status, out.CompletedAt.Sub(out.CreatedAt))
 		s.log.InfoContext(ctx, "verification finished", "certify_id", out.CertifyID,
 			"status", string(out.Status), "reason", out.FailReason, "sub_code", out.SubCode)
+		if out.NotifyURL != "" && s.notifier != nil {
+			s.notifier.Notify(ctx, Notice{URL: out.NotifyURL, CertifyID: out.CertifyID, UserID: out.UserID, Status: out.Status})
+		}
 		if out.ProviderRef != "" && out.Status != StatusCancelled {
 			s.deleteAtProvider(ctx, out)
 		}

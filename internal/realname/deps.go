@@ -23,6 +23,21 @@ type Metrics interface {
 	CacheMiss()
 }
 
+// Notifier tells a platform that a session ended (the init's callback_url).
+// The notice is a hint carrying no personal data; the platform confirms with
+// a query. Notify MUST NOT block: implementations queue and retry.
+type Notifier interface {
+	Notify(ctx context.Context, n Notice)
+}
+
+// Notice is what a platform is told.
+type Notice struct {
+	URL       string
+	CertifyID string
+	UserID    string
+	Status    Status
+}
+
 // nopMetrics ignores everything.
 type nopMetrics struct{}
 

@@ -26,6 +26,7 @@ type InitRequest struct {
 	CertType       string // "" means IDENTITY_CARD
 	Consent        *Consent
 	ReturnURL      string // optional: where the provider sends the person afterwards
+	NotifyURL      string // optional: the platform's URL to tell when the session ends
 	URLType        string // "H5" (default) or "WEB"
 	MetaInfo       string // optional device info from the provider's page script
 }
@@ -93,6 +94,14 @@ func (s *Service) validateInit(r InitRequest, now time.Time) (validated, error) 
 			return validated{}, E(KindInvalid, CodeInvalidRequest, "return_url must be an absolute http(s) URL", nil)
 		}
 	}
+	if r.NotifyURL != "" {
+		if s.notifier == nil {
+			return validated{}, E(KindInvalid, CodeInvalidRequest, "callback_url is not enabled on this server", nil)
+		}
+		if u, err := url.Parse(r.NotifyURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(r.NotifyURL) > 2048 {
+			return validated{}, E(KindInvalid, CodeInvalidRequest, "callback_url must be an absolute http(s) URL without credentials", nil)
+		}
+	}
 	switch r.URLType {
 	case "", "H5", "WEB":
 	default:
@@ -114,7 +123,7 @@ func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 		return InitResult{}, err
 	}
 	fingerprint := s.keys.index.Sum(indexPurposeIdempotency, strings.Join([]string{
-		r.UserID, in.certType, in.name.Value(), in.number.Value(), r.ReturnURL, r.URLType}, "\x00"))
+		r.UserID, in.certType, in.name.Value(), in.number.Value(), r.ReturnURL, r.URLType, r.NotifyURL}, "\x00"))
 	if r.IdempotencyKey != "" {
 		if res, ok, err := s.replay(ctx, r, fingerprint); ok || err != nil {
 			return res, err
@@ -229,6 +238,7 @@ func (s *Service) openSession(ctx context.Context, r InitRequest, in validated, 
 			CertType:  in.certType,
 			Consent:   *r.Consent,
 			Evidence:  EvidenceFace,
+			NotifyURL: r.NotifyURL,
 			CreatedAt: now,
 			UpdatedAt: now,
 			Deadline:  now.Add(s.cfg.SessionTTL),

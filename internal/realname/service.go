@@ -54,6 +54,7 @@ type Deps struct {
 	Keys     Keys
 	Cache    Cache            // optional
 	Metrics  Metrics          // optional
+	Notifier Notifier         // optional: without one, callback_url is refused
 	Logger   *slog.Logger     // optional
 	Now      func() time.Time // optional
 }
@@ -66,6 +67,7 @@ type Service struct {
 	keys     *keyState
 	cache    Cache
 	metrics  Metrics
+	notifier Notifier
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -80,7 +82,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		return nil, fmt.Errorf("realname.New: callback URL %q is not absolute", cfg.CallbackURL)
 	}
 	s := &Service{cfg: cfg, store: d.Store, provider: d.Provider, keys: newKeyState(d.Keys),
-		cache: d.Cache, metrics: d.Metrics, log: d.Logger, now: d.Now}
+		cache: d.Cache, metrics: d.Metrics, notifier: d.Notifier, log: d.Logger, now: d.Now}
 	if s.cache == nil {
 		s.cache = nopCache{}
 	}

@@ -577,3 +577,47 @@ func TestUnknownUserAnswerIsCachedAndDroppedByInit(t *testing.T) {
 		t.Fatalf("Status after init: %+v, %v (a stale cached miss?)", st, err)
 	}
 }
+
+// fakeNotifier records notices.
+type fakeNotifier struct {
+	mu      sync.Mutex
+	notices []realname.Notice
+}
+
+func (f *fakeNotifier) Notify(_ context.Context, n realname.Notice) {
+	f.mu.Lock()
+	f.notices = append(f.notices, n)
+	f.mu.Unlock()
+}
+
+func TestPlatformIsToldOnce(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	req := realname.InitRequest{UserID: "u1", RealName: nameA, IDNumber: numberA, Consent: h.consent(), NotifyURL: "https://platform.example/hook"}
+	_, err := h.svc.Init(ctx, req)
+	wantCode(t, err, realname.CodeInvalidRequest) // no notifier configured
+
+	n := &fakeNotifier{}
+	svc, err := realname.New(realname.Config{CallbackURL: "https://rn.example/cb"}, realname.Deps{
+		Store: h.store, Provider: h.prov, Keys: testKeys(t), Notifier: n, Now: h.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := req
+	bad.NotifyURL = "https://user:pw@platform.example/hook"
+	_, err = svc.Init(ctx, bad)
+	wantCode(t, err, realname.CodeInvalidRequest)
+	res, err := svc.Init(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := "ref-" + res.CertifyID
+	for range 3 {
+		if _, err := svc.HandleCallback(ctx, realname.Callback{Ref: ref, Token: h.prov.token(ref)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(n.notices) != 1 || n.notices[0] != (realname.Notice{URL: req.NotifyURL, CertifyID: res.CertifyID, UserID: "u1", Status: realname.StatusSuccess}) {
+		t.Fatalf("notices %+v", n.notices)
+	}
+}

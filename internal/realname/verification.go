@@ -84,7 +84,8 @@ type Verification struct {
 	CallbackTokenHash []byte
 	Consent           Consent
 	Evidence          Evidence
-	ResultDeleted     bool // the provider was told to delete its copy
+	ResultDeleted     bool   // the provider was told to delete its copy
+	NotifyURL         string // the platform's callback_url, told when the session ends
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	Deadline          time.Time // an open session is cancelled after this

@@ -55,6 +55,7 @@ func sampleVerification(userID, personID string) realname.Verification {
 		Deadline:          base.Add(20*time.Minute + 333),
 		CompletedAt:       base.Add(-time.Minute + 444),
 		ExpiresAt:         base.Add(365*24*time.Hour + 555),
+		NotifyURL:         "https://platform.example.test/notify?n=" + newID(""),
 	}
 }
 

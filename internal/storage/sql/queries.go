@@ -16,7 +16,7 @@ type querier interface {
 const (
 	verificationCols = `certify_id, user_id, person_id, provider, provider_ref, status, cert_type,
 		attempts, identity_checked, score, sub_code, fail_reason, verify_url, callback_token_hash, consent, evidence,
-		result_deleted, created_at, updated_at, deadline, completed_at, expires_at`
+		result_deleted, created_at, updated_at, deadline, completed_at, expires_at, notify_url`
 	personCols     = `id, idx, key_id, wrapped_key, name_ct, number_ct, cert_type, created_at`
 	userCols       = `user_id, person_id, certify_id, status, evidence, verified_at, expires_at`
 	apiKeyCols     = `id, name, hash, created_at, revoked_at`
@@ -55,14 +55,15 @@ func queriesFor(d dialect) *queries {
 		openVerificationForUser: r(selectV + `WHERE user_id = ? AND status IN (?, ?)
 			ORDER BY created_at DESC, certify_id DESC LIMIT 1`),
 		insertVerification: r(`INSERT INTO verifications (` + verificationCols + `)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`),
 		// Everything but the key and created_at, which never change.
 		updateVerification: r(`UPDATE verifications SET user_id = ?, person_id = ?, provider = ?,
 			provider_ref = ?, status = ?, cert_type = ?, attempts = ?, identity_checked = ?, score = ?,
 			sub_code = ?,
 			fail_reason = ?, verify_url = ?, callback_token_hash = ?, consent = ?, evidence = ?,
-			result_deleted = ?, updated_at = ?, deadline = ?, completed_at = ?, expires_at = ?
+			result_deleted = ?, updated_at = ?, deadline = ?, completed_at = ?, expires_at = ?,
+			notify_url = ?
 			WHERE certify_id = ?`),
 		openVerifications: r(selectV + `WHERE status IN (?, ?) AND updated_at < ?
 			ORDER BY updated_at, certify_id LIMIT ?`),

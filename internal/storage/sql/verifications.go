@@ -22,7 +22,7 @@ func scanVerification(row rowScanner) (realname.Verification, error) {
 		&v.CertType, &v.Attempts, &v.IdentityChecked, &v.Score, &v.SubCode, &v.FailReason, &v.VerifyURL,
 		&v.CallbackTokenHash, &consent, &v.Evidence, &v.ResultDeleted,
 		scanTime(&v.CreatedAt), scanTime(&v.UpdatedAt), scanTime(&v.Deadline),
-		scanTime(&v.CompletedAt), scanTime(&v.ExpiresAt))
+		scanTime(&v.CompletedAt), scanTime(&v.ExpiresAt), &v.NotifyURL)
 	if err != nil {
 		return realname.Verification{}, err
 	}
@@ -42,7 +42,7 @@ func (d dialect) verificationArgs(v realname.Verification) ([]any, error) {
 		v.CertType, v.Attempts, v.IdentityChecked, v.Score, v.SubCode, v.FailReason, v.VerifyURL,
 		bytesArg(v.CallbackTokenHash), consent, string(v.Evidence), v.ResultDeleted,
 		d.timeArg(v.CreatedAt), d.timeArg(v.UpdatedAt), d.timeArg(v.Deadline),
-		d.nullTimeArg(v.CompletedAt), d.nullTimeArg(v.ExpiresAt)}, nil
+		d.nullTimeArg(v.CompletedAt), d.nullTimeArg(v.ExpiresAt), v.NotifyURL}, nil
 }
 
 // encodeConsent stores a consent as JSON, its times normalised like every

@@ -36,7 +36,8 @@ CREATE TABLE verifications (
     updated_at          TIMESTAMPTZ      NOT NULL,
     deadline            TIMESTAMPTZ      NOT NULL,
     completed_at        TIMESTAMPTZ,
-    expires_at          TIMESTAMPTZ
+    expires_at          TIMESTAMPTZ,
+    notify_url          TEXT    NOT NULL DEFAULT ''
 );
 
 CREATE UNIQUE INDEX verifications_provider_ref ON verifications (provider, provider_ref)

@@ -34,7 +34,8 @@ CREATE TABLE verifications (
     updated_at          INTEGER NOT NULL,
     deadline            INTEGER NOT NULL,
     completed_at        INTEGER,
-    expires_at          INTEGER
+    expires_at          INTEGER,
+    notify_url          TEXT    NOT NULL DEFAULT ''
 );
 
 CREATE UNIQUE INDEX verifications_provider_ref ON verifications (provider, provider_ref)
