@@ -343,8 +343,14 @@ func TestSandboxEndToEnd(t *testing.T) {
 		secrets := [][]byte{[]byte(testNumber), []byte(strings.ToLower(testNumber)), []byte(testName), []byte(numberB), []byte("李四")}
 		haystacks := map[string][]byte{"logs": r.logs.Bytes()}
 		err := filepath.WalkDir(testConfigDir(r), func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
+			if err != nil {
 				return err
+			}
+			if info, err := d.Info(); err != nil || info.Mode().Perm()&0o077 != 0 && path != testConfigDir(r) {
+				t.Errorf("%s: mode %v, want no group or other access (%v)", path, info.Mode().Perm(), err)
+			}
+			if d.IsDir() {
+				return nil
 			}
 			b, err := os.ReadFile(path)
 			haystacks[path] = b
