@@ -12,22 +12,29 @@
 #
 # wrk and the servers share this machine's cores: every figure includes
 # the load generator's own CPU use. Everything started here is stopped on
-# exit. Runs in about ROUNDS × 5 × DURATION plus ~20 s.
+# exit. Runs in about ROUNDS × 5 × DURATION plus ~20 s (at most
+# (ROUNDS + MAX_RETRIES) × 5 × DURATION + 30 s more when rounds are re-run,
+# plus at most QUIET_WAIT=90 s of waiting for the machine to be idle).
 #
 # Environment (defaults):
-#   ROUNDS=5 DURATION=10s CONNS=32 THREADS=2   wrk settings
+#   ROUNDS=5 DURATION=10s CONNS=16 THREADS=2   wrk settings
 #   ACCESS_LOG=both                             on | off | both
 #   PORT_BASE=18180                             ports PORT_BASE..PORT_BASE+2
 #   PIN=0    1: servers on CPU 1 (GOMAXPROCS=1), wrk on CPU 0 (-t1), no sharing
+#   MAX_STEAL=5 MAX_RETRIES=2   a round during which the hypervisor stole more
+#            than MAX_STEAL % of the CPU time is discarded and run again (at
+#            most MAX_RETRIES times per run); discarded rounds are printed
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10s}
-CONNS=${CONNS:-32}
+CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}
 ACCESS_LOG=${ACCESS_LOG:-both}
 PORT_BASE=${PORT_BASE:-18180}
 PIN=${PIN:-0}
+MAX_STEAL=${MAX_STEAL:-5}
+MAX_RETRIES=${MAX_RETRIES:-2}
 
 cd "$(dirname "$0")/.."
 for tool in go wrk curl awk; do
@@ -91,6 +98,7 @@ start_realname() {
 	REALNAME_ACCESS_LOG=$log "${SRV_PREFIX[@]}" "$WORK/realname" serve --data "$WORK/$name-data" --addr "127.0.0.1:$port" \
 		>"$WORK/$name.stdout" 2>>"$WORK/$name.log" &
 	PIDS+=($!)
+	echo $! >"$WORK/$name.pid"
 	wait_ready "$base/ready"
 	for i in $(seq 1 100); do
 		key=$(sed -n 's/^development API key: //p' "$WORK/$name.stdout")
@@ -111,7 +119,7 @@ start_realname() {
 	[[ $status == *'"is_valid":true'* ]] || { echo "bench-http: u1 not verified on $name: $status" >&2; exit 1; }
 	answer=$(curl -s -X POST "$base/api/v1/auth/verify" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"user_id":"u1"}')
 	[[ $answer == *'"passed":true'* ]] || { echo "bench-http: verify of u1 on $name: $answer" >&2; exit 1; }
-	echo "$name: u1 verified; /verify answers ${#answer} bytes, /status ${#status} bytes"
+	echo "$name: u1 verified; /verify answers $(printf "%s\n" "$answer" | wc -c) bytes, /status $(printf "%s\n" "$status" | wc -c) bytes"
 	cat >"$WORK/$name-verify.lua" <<EOF
 wrk.method = "POST"
 wrk.body = '{"user_id":"u1"}'
@@ -128,6 +136,7 @@ echo "== start"
 free_port "$PORT_BASE"
 "${SRV_PREFIX[@]}" "$WORK/baseline" --addr "127.0.0.1:$PORT_BASE" 2>"$WORK/baseline.log" &
 PIDS+=($!)
+echo $! >"$WORK/baseline.pid"
 wait_ready "http://127.0.0.1:$PORT_BASE/"
 echo "baseline: answers $(curl -s "http://127.0.0.1:$PORT_BASE/" | wc -c) bytes"
 
@@ -140,21 +149,60 @@ off | both) start_realname log-off $((PORT_BASE + 2)) false; TARGETS+=(verify@lo
 esac
 [[ ${#TARGETS[@]} -gt 1 ]] || { echo "bench-http: ACCESS_LOG must be on, off or both" >&2; exit 1; }
 
-# run_wrk TARGET DURATION: prints "req/s p99-ms".
+# wait_quiet: before measuring, wait until the machine is nearly idle: less
+# than 15 % of the CPU busy over one second (other people's builds and tests
+# share it). All waits of a run together last at most QUIET_WAIT seconds.
+QUIET_WAIT=${QUIET_WAIT:-90}
+busy_1s() {
+	local a b
+	a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+	sleep 1
+	b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 - (y[1] - x[1]) * 100 / (y[2] - x[2]) }'
+}
+wait_quiet() {
+	local waited=0 busy
+	busy=$(busy_1s)
+	while ((busy >= 15 && QUIET_WAIT > 0)); do
+		sleep 4
+		waited=$((waited + 5))
+		QUIET_WAIT=$((QUIET_WAIT - 5))
+		busy=$(busy_1s)
+	done
+	if ((waited > 0)); then
+		echo "  (waited ${waited} s for other work on the machine to finish; CPU now ${busy}% busy)"
+	fi
+	QUIET_BUSY=$busy
+}
+
+# cpu_stat: "steal total" jiffies of all CPUs (for the steal share of a period).
+cpu_stat() { awk '/^cpu / { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+# steal_since "STEAL TOTAL": the share of CPU time the hypervisor took since then.
+steal_since() { awk -v a="$1" -v b="$(cpu_stat)" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f%%", (y[1] - x[1]) * 100 / (y[2] - x[2]) }'; }
+
+# cpu_ticks PID: user+system CPU time of a process, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+
+# run_wrk TARGET DURATION: prints "req/s p99-ms server-CPU-µs-per-request".
 run_wrk() {
-	local target=$1 dur=$2 out url args=()
+	local target=$1 dur=$2 out url args=() server pid t0 t1
 	case $target in
-	baseline) url="http://127.0.0.1:$PORT_BASE/" ;;
-	verify@*) url="$(cat "$WORK/${target#*@}.url")/api/v1/auth/verify"; args=(-s "$WORK/${target#*@}-verify.lua") ;;
-	status@*) url="$(cat "$WORK/${target#*@}.url")/api/v1/auth/status/u1"; args=(-s "$WORK/${target#*@}-status.lua") ;;
+	baseline) url="http://127.0.0.1:$PORT_BASE/"; server=baseline ;;
+	verify@*) server=${target#*@}; url="$(cat "$WORK/$server.url")/api/v1/auth/verify"; args=(-s "$WORK/$server-verify.lua") ;;
+	status@*) server=${target#*@}; url="$(cat "$WORK/$server.url")/api/v1/auth/status/u1"; args=(-s "$WORK/$server-status.lua") ;;
 	esac
+	pid=$(cat "$WORK/$server.pid")
+	t0=$(cpu_ticks "$pid")
 	out=$("${WRK_PREFIX[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$dur" --latency "${args[@]}" "$url")
+	t1=$(cpu_ticks "$pid")
 	if grep -q 'Non-2xx' <<<"$out"; then
 		echo "bench-http: $target answered errors:" >&2
 		echo "$out" >&2
 		exit 1
 	fi
-	awk '
+	awk -v ticks=$((t1 - t0)) -v hz="$TICK" '
+		/^ *[0-9]+ requests in/ { n = $1 }
 		/Requests\/sec/ { rps = $2 }
 		$1 == "99%" {
 			v = $2
@@ -162,54 +210,77 @@ run_wrk() {
 			else if (v ~ /ms$/) { sub(/ms$/, "", v); p99 = v }
 			else if (v ~ /s$/) { sub(/s$/, "", v); p99 = v * 1000 }
 		}
-		END { printf "%s %s\n", rps, p99 }' <<<"$out"
-	# Keep the access log from filling the disk; it was written (checked below).
-	for f in "$WORK"/log-*.log; do
-		[[ -f $f ]] && tail -n 1 "$f" >"$f.last" && : >"$f"
-	done
+		END { printf "%s %s %.1f\n", rps, p99, ticks / hz * 1e6 / n }' <<<"$out"
+	# Keep the access log from filling the disk: remember how many lines the
+	# run wrote and its last line, then empty it (the server appends).
+	if [[ $target == *@log-on ]]; then
+		wc -l <"$WORK/log-on.log" >"$WORK/log-on.lines"
+		tail -n 1 "$WORK/log-on.log" >"$WORK/log-on.last"
+		: >"$WORK/log-on.log"
+	fi
 	return 0
 }
 
 echo "== warm-up"
 for t in "${TARGETS[@]}"; do run_wrk "$t" 2s >/dev/null; done
-if [[ -f "$WORK/log-on.log.last" ]] && ! grep -q '"msg":"request"' "$WORK/log-on.log.last"; then
-	echo "bench-http: the access log of log-on is not being written" >&2
-	exit 1
+if [[ -f "$WORK/log-on.lines" ]]; then
+	if [[ $(cat "$WORK/log-on.lines") -lt 1000 ]] || ! grep -q '"msg":"request"' "$WORK/log-on.last"; then
+		echo "bench-http: the access log of log-on is not being written" >&2
+		exit 1
+	fi
+	echo "access log (log-on): $(cat "$WORK/log-on.lines") lines in the last 2 s warm-up, e.g. $(cat "$WORK/log-on.last")"
 fi
 
 echo "== measure: $ROUNDS rounds × ${#TARGETS[@]} targets × $DURATION, wrk -t$THREADS -c$CONNS$([[ $PIN == 1 ]] && echo ', pinned')"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+STEAL0=$(cpu_stat)
 RESULTS="$WORK/results"
 : >"$RESULTS"
-for r in $(seq 1 "$ROUNDS"); do
-	line="round $r:"
+r=0
+retries=0
+while ((r < ROUNDS)); do
+	wait_quiet
+	round0=$(cpu_stat)
+	line="round $((r + 1)):"
+	: >"$RESULTS.round"
 	for t in "${TARGETS[@]}"; do
 		res=$(run_wrk "$t" "$DURATION")
-		read -r rps p99 <<<"$res"
-		echo "$r $t $rps $p99" >>"$RESULTS"
-		line+=$(printf ' %s %.0f/s p99 %.2fms;' "$t" "$rps" "$p99")
+		read -r rps p99 cpu <<<"$res"
+		echo "$((r + 1)) $t $rps $p99 $cpu" >>"$RESULTS.round"
+		line+=$(printf ' %s %.0f/s p99 %.2fms %.0fµs;' "$t" "$rps" "$p99" "$cpu")
 	done
-	echo "$line"
+	steal=$(steal_since "$round0")
+	if awk -v s="${steal%\%}" -v m="$MAX_STEAL" 'BEGIN { exit !(s > m) }' && ((retries < MAX_RETRIES)); then
+		retries=$((retries + 1))
+		echo "$line steal $steal > $MAX_STEAL%: discarded, measuring again in 15 s"
+		sleep 15
+		continue
+	fi
+	cat "$RESULTS.round" >>"$RESULTS"
+	echo "$line steal $steal; CPU busy before the round ${QUIET_BUSY}%"
+	r=$((r + 1))
 done
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); CPU steal (hypervisor) during the measurement: $(steal_since "$STEAL0")"
 
 echo
-echo "== results (median of $ROUNDS; ratio = median req/s ÷ baseline median req/s; paired = median of per-round ratios)"
+echo "== results (median of $ROUNDS rounds)"
+echo "ratio: median req/s ÷ baseline median req/s; paired: median of the per-round ratios;"
+echo "server CPU: the server process's user+system CPU time per request (wrk's own CPU not included)"
 awk -v targets="${TARGETS[*]}" '
 	function median(a, n,   i, j, t) {
 		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	{ rps[$2, $1] = $3; p99[$2, $1] = $4; rounds[$1] = 1 }
+	{ rps[$2, $1] = $3; p99[$2, $1] = $4; cpu[$2, $1] = $5; rounds[$1] = 1 }
 	END {
 		nt = split(targets, T, " ")
 		n = 0; for (r in rounds) n++
-		printf "%-16s %12s %12s %8s %8s\n", "target", "req/s", "p99 ms", "ratio", "paired"
+		printf "%-16s %10s %9s %7s %7s %14s\n", "target", "req/s", "p99 ms", "ratio", "paired", "server CPU µs"
 		for (k = 1; k <= nt; k++) {
 			t = T[k]
-			for (r = 1; r <= n; r++) { a[r] = rps[t, r]; b[r] = p99[t, r]; c[r] = rps[t, r] / rps["baseline", r] }
-			m = median(a, n); p = median(b, n); pr = median(c, n)
+			for (r = 1; r <= n; r++) { a[r] = rps[t, r]; b[r] = p99[t, r]; c[r] = rps[t, r] / rps["baseline", r]; d[r] = cpu[t, r] }
+			m = median(a, n); p = median(b, n); pr = median(c, n); cu = median(d, n)
 			if (t == "baseline") base = m
-			printf "%-16s %12.0f %12.2f %8.2f %8.2f\n", t, m, p, m / base, pr
+			printf "%-16s %10.0f %9.2f %7.2f %7.2f %14.1f\n", t, m, p, m / base, pr, cu
 		}
 	}' "$RESULTS"

@@ -10,7 +10,9 @@ import (
 const shards = 32
 
 // Memory is an in-process cache with per-entry expiry and a bound on the
-// number of entries. It is safe for concurrent use.
+// number of entries. It is safe for concurrent use. Reads take no lock (the
+// hot path reads the same few keys from every core); writers of a shard are
+// serialised.
 type Memory struct {
 	seed   maphash.Seed
 	shards [shards]shard
@@ -19,8 +21,9 @@ type Memory struct {
 }
 
 type shard struct {
-	mu      sync.RWMutex
-	entries map[string]entry
+	mu      sync.Mutex // serialises writers (and guards n); readers take no lock
+	entries sync.Map   // string → *entry; an entry is never modified once stored
+	n       int        // entries stored, live or not
 }
 
 type entry struct {
@@ -30,16 +33,12 @@ type entry struct {
 
 // NewMemory returns a cache holding at most maxEntries entries (default
 // 100 000). When a shard is full, expired entries are dropped first, then
-// arbitrary ones.
+// an arbitrary one if that freed nothing.
 func NewMemory(maxEntries int) *Memory {
 	if maxEntries <= 0 {
 		maxEntries = 100_000
 	}
-	m := &Memory{seed: maphash.MakeSeed(), max: max(1, maxEntries/shards), now: time.Now}
-	for i := range m.shards {
-		m.shards[i].entries = make(map[string]entry)
-	}
-	return m
+	return &Memory{seed: maphash.MakeSeed(), max: max(1, maxEntries/shards), now: time.Now}
 }
 
 func (m *Memory) shard(key string) *shard {
@@ -48,11 +47,12 @@ func (m *Memory) shard(key string) *shard {
 
 // Get returns a live entry.
 func (m *Memory) Get(_ context.Context, key string) ([]byte, bool) {
-	s := m.shard(key)
-	s.mu.RLock()
-	e, ok := s.entries[key]
-	s.mu.RUnlock()
-	if !ok || !m.now().Before(e.expires) {
+	v, ok := m.shard(key).entries.Load(key)
+	if !ok {
+		return nil, false
+	}
+	e := v.(*entry)
+	if !m.now().Before(e.expires) {
 		return nil, false
 	}
 	return e.value, true
@@ -64,36 +64,48 @@ func (m *Memory) Set(_ context.Context, key string, value []byte, ttl time.Durat
 		return
 	}
 	now := m.now()
-	v := append([]byte(nil), value...)
+	e := &entry{value: append([]byte(nil), value...), expires: now.Add(ttl)}
 	s := m.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, exists := s.entries[key]; !exists && len(s.entries) >= m.max {
-		s.evict(now)
+	if _, exists := s.entries.Load(key); !exists {
+		if s.n >= m.max {
+			s.evict(now)
+		}
+		s.n++
 	}
-	s.entries[key] = entry{value: v, expires: now.Add(ttl)}
+	s.entries.Store(key, e)
 }
 
-// evict makes room: expired entries first, else one arbitrary entry.
+// evict makes room: expired entries first, else one arbitrary entry. The
+// caller holds s.mu.
 func (s *shard) evict(now time.Time) {
-	for k, e := range s.entries {
-		if !now.Before(e.expires) {
-			delete(s.entries, k)
+	freed := false
+	s.entries.Range(func(k, v any) bool {
+		if !now.Before(v.(*entry).expires) {
+			s.entries.Delete(k)
+			s.n--
+			freed = true
 		}
+		return true
+	})
+	if freed {
+		return
 	}
-	if len(s.entries) > 0 {
-		for k := range s.entries {
-			delete(s.entries, k)
-			return
-		}
-	}
+	s.entries.Range(func(k, _ any) bool {
+		s.entries.Delete(k)
+		s.n--
+		return false
+	})
 }
 
 // Delete drops an entry.
 func (m *Memory) Delete(_ context.Context, key string) {
 	s := m.shard(key)
 	s.mu.Lock()
-	delete(s.entries, key)
+	if _, loaded := s.entries.LoadAndDelete(key); loaded {
+		s.n--
+	}
 	s.mu.Unlock()
 }
 
@@ -101,9 +113,9 @@ func (m *Memory) Delete(_ context.Context, key string) {
 func (m *Memory) Len() int {
 	n := 0
 	for i := range m.shards {
-		m.shards[i].mu.RLock()
-		n += len(m.shards[i].entries)
-		m.shards[i].mu.RUnlock()
+		m.shards[i].mu.Lock()
+		n += m.shards[i].n
+		m.shards[i].mu.Unlock()
 	}
 	return n
 }

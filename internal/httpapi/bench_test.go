@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -162,12 +163,30 @@ func BenchmarkHotPath(b *testing.B) {
 	b.Run("constant-json", func(b *testing.B) {
 		// What the baseline server of scripts/bench-http.sh does per request.
 		w := &discardWriter{h: http.Header{}}
-		body := []byte(`{"passed":true,"reason":"已实名认证","reason_code":"","success":true,"user_info":{"auth_time":"2026-11-23T08:34:19Z","evidence":"face","expire_time":"2027-11-23T08:34:19Z","real_name":"张*","user_id":"u1"}}` + "\n")
+		body := []byte(`{"success":true,"passed":true,"reason":"已实名认证","reason_code":"","user_info":{"user_id":"u1","real_name":"张*","evidence":"face","auth_time":"2026-11-23T08:34:19Z","expire_time":"2027-11-23T08:34:19Z"}}` + "\n")
 		b.ReportAllocs()
 		for b.Loop() {
 			w.reset()
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(body)
+		}
+	})
+}
+
+// BenchmarkAPIKeyCheck is the API-key check of every request, for a known
+// key, from every core at once.
+func BenchmarkAPIKeyCheck(b *testing.B) {
+	s := benchServer(b, discard, false)
+	ctx := context.Background()
+	if _, ok, err := s.keys.check(ctx, benchKey); !ok || err != nil {
+		b.Fatal(ok, err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, ok, _ := s.keys.check(ctx, benchKey); !ok {
+				b.Fatal("key refused")
+			}
 		}
 	})
 }
@@ -188,6 +207,15 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			"user_info": map[string]any{"user_id": "u1", "real_name": "张*", "evidence": realname.Evidence("face"), "auth_time": &s, "expire_time": (*string)(nil)}},
 		map[string]any{"b": 1, "a": 2, "B": 3, "aa": 4, "<": 5, "é": 6, "\u2028": 7, "": 8},
 	}
+	// The hot path's answer types, every field filled (and every field
+	// zero): a field added to them but not to their appendJSON fails here.
+	for _, typ := range []reflect.Type{reflect.TypeFor[verifyAnswer](), reflect.TypeFor[statusAnswer]()} {
+		for variant := range 3 {
+			v := reflect.New(typ).Elem()
+			fillForTest(v, variant)
+			values = append(values, v.Interface())
+		}
+	}
 	for _, v := range values {
 		want, err := json.Marshal(v)
 		if err != nil {
@@ -205,8 +233,9 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	// writeJSON itself: same body plus a newline, and its headers.
 	w := httptest.NewRecorder()
-	writeJSON(w, 200, values[len(values)-2])
-	want, _ := json.Marshal(values[len(values)-2])
+	answer := values[len(values)-2] // a filled verifyAnswer
+	writeJSON(w, 200, answer)
+	want, _ := json.Marshal(answer)
 	if w.Body.String() != string(want)+"\n" || w.Header().Get("Content-Length") != strconv.Itoa(len(want)+1) ||
 		w.Header().Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Fatalf("writeJSON: %v %q", w.Header(), w.Body)
@@ -255,5 +284,36 @@ func TestTimeOrNilCache(t *testing.T) {
 	}
 	if got := *timeOrNil(time.Unix(-62135596799, 0)); got != "0001-01-01T00:00:01Z" {
 		t.Fatalf("year 1: %s", got)
+	}
+}
+
+// fillForTest sets every field of v: variant 0 leaves it zero, 1 sets
+// every field (pointers to filled values), 2 sets scalars and leaves
+// pointers nil.
+func fillForTest(v reflect.Value, variant int) {
+	if variant == 0 {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.String:
+		v.SetString("s <&> \u2028 张*")
+	case reflect.Int, reflect.Int64:
+		v.SetInt(364)
+	case reflect.Float64:
+		v.SetFloat(98.25)
+	case reflect.Pointer:
+		if variant == 1 {
+			p := reflect.New(v.Type().Elem())
+			fillForTest(p.Elem(), variant)
+			v.Set(p)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fillForTest(v.Field(i), variant)
+		}
+	default:
+		panic("fillForTest: add kind " + v.Kind().String())
 	}
 }

@@ -103,15 +103,19 @@ func (m *Metrics) CacheMiss() { m.cacheMiss.Inc() }
 // routeObserver holds one route's pre-curried metrics.
 type routeObserver struct {
 	latency prometheus.Observer
-	codes   map[int]prometheus.Counter
+	codes   [len(knownCodes)]prometheus.Counter // by the index of the code in knownCodes
 	vec     *prometheus.CounterVec
 	route   string
 }
 
+// knownCodes are the statuses the API answers, 200 first (the hot path
+// finds it at once).
+var knownCodes = [...]int{200, 400, 401, 403, 404, 409, 413, 429, 500, 503}
+
 func (m *Metrics) route(route string) *routeObserver {
-	o := &routeObserver{latency: m.latency.WithLabelValues(route), codes: map[int]prometheus.Counter{}, vec: m.requests, route: route}
-	for _, c := range []int{200, 400, 401, 403, 404, 409, 413, 429, 500, 503} {
-		o.codes[c] = m.requests.WithLabelValues(route, strconv.Itoa(c))
+	o := &routeObserver{latency: m.latency.WithLabelValues(route), vec: m.requests, route: route}
+	for i, c := range knownCodes {
+		o.codes[i] = m.requests.WithLabelValues(route, strconv.Itoa(c))
 	}
 	return o
 }
@@ -121,9 +125,11 @@ func (o *routeObserver) observe(code int, took time.Duration) {
 		code = http.StatusOK
 	}
 	o.latency.Observe(took.Seconds())
-	if c, ok := o.codes[code]; ok {
-		c.Inc()
-		return
+	for i, c := range knownCodes {
+		if c == code {
+			o.codes[i].Inc()
+			return
+		}
 	}
 	o.vec.WithLabelValues(o.route, strconv.Itoa(code)).Inc()
 }

@@ -108,8 +108,73 @@ func appendJSON(dst []byte, v any) ([]byte, bool) {
 		return append(appendJSONString(dst, v.Code), '}'), true
 	case map[string]any:
 		return appendJSONMap(dst, v)
+	case verifyAnswer:
+		return v.appendJSON(dst)
+	case statusAnswer:
+		return v.appendJSON(dst), true
 	}
 	return dst, false
+}
+
+// The hot path's answers, field by field in declaration order as
+// encoding/json writes them. TestAppendJSONMatchesEncodingJSON fills every
+// field by reflection and compares with json.Marshal, so a field added to
+// these types without being added here fails the test.
+
+func (a verifyAnswer) appendJSON(dst []byte) ([]byte, bool) {
+	dst = append(dst, `{"success":`...)
+	dst = strconv.AppendBool(dst, a.Success)
+	dst = append(dst, `,"passed":`...)
+	dst = strconv.AppendBool(dst, a.Passed)
+	dst = append(dst, `,"reason":`...)
+	dst = appendJSONString(dst, a.Reason)
+	dst = append(dst, `,"reason_code":`...)
+	dst = appendJSONString(dst, a.ReasonCode)
+	if a.SimilarityScore != nil {
+		dst = append(dst, `,"similarity_score":`...)
+		var ok bool
+		if dst, ok = appendJSONFloat(dst, *a.SimilarityScore); !ok {
+			return dst, false
+		}
+	}
+	if a.UserInfo != nil {
+		dst = append(dst, `,"user_info":`...)
+		dst = a.UserInfo.appendJSON(dst)
+	}
+	return append(dst, '}'), true
+}
+
+func (u *userInfo) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"user_id":`...)
+	dst = appendJSONString(dst, u.UserID)
+	dst = append(dst, `,"real_name":`...)
+	dst = appendJSONString(dst, u.RealName)
+	dst = append(dst, `,"evidence":`...)
+	dst = appendJSONString(dst, u.Evidence)
+	dst = append(dst, `,"auth_time":`...)
+	dst, _ = appendJSON(dst, u.AuthTime)
+	dst = append(dst, `,"expire_time":`...)
+	dst, _ = appendJSON(dst, u.ExpireTime)
+	return append(dst, '}')
+}
+
+func (a statusAnswer) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"success":`...)
+	dst = strconv.AppendBool(dst, a.Success)
+	dst = append(dst, `,"user_id":`...)
+	dst = appendJSONString(dst, a.UserID)
+	dst = append(dst, `,"status":`...)
+	dst = appendJSONString(dst, a.Status)
+	dst = append(dst, `,"real_name":`...)
+	dst = appendJSONString(dst, a.RealName)
+	dst = append(dst, `,"auth_time":`...)
+	dst, _ = appendJSON(dst, a.AuthTime)
+	dst = append(dst, `,"expire_time":`...)
+	dst, _ = appendJSON(dst, a.ExpireTime)
+	dst = append(dst, `,"is_valid":`...)
+	dst = strconv.AppendBool(dst, a.IsValid)
+	dst = append(dst, `,"days_remaining":`...)
+	return append(strconv.AppendInt(dst, int64(a.DaysRemaining), 10), '}')
 }
 
 // appendJSONMap encodes a map with its keys in sorted order.
