@@ -28,6 +28,7 @@ type shard struct {
 
 type entry struct {
 	value   []byte
+	obj     any // set by SetValue instead of value
 	expires time.Time
 }
 
@@ -45,8 +46,26 @@ func (m *Memory) shard(key string) *shard {
 	return &m.shards[maphash.String(m.seed, key)%shards]
 }
 
-// Get returns a live entry.
+// Get returns a live entry stored with Set.
 func (m *Memory) Get(_ context.Context, key string) ([]byte, bool) {
+	e, ok := m.live(key)
+	if !ok || e.obj != nil {
+		return nil, false
+	}
+	return e.value, true
+}
+
+// GetValue returns a live entry stored with SetValue. Callers MUST NOT
+// modify what it returns: every reader shares it.
+func (m *Memory) GetValue(_ context.Context, key string) (any, bool) {
+	e, ok := m.live(key)
+	if !ok || e.obj == nil {
+		return nil, false
+	}
+	return e.obj, true
+}
+
+func (m *Memory) live(key string) (*entry, bool) {
 	v, ok := m.shard(key).entries.Load(key)
 	if !ok {
 		return nil, false
@@ -55,16 +74,30 @@ func (m *Memory) Get(_ context.Context, key string) ([]byte, bool) {
 	if !m.now().Before(e.expires) {
 		return nil, false
 	}
-	return e.value, true
+	return e, true
 }
 
 // Set stores a copy of value for ttl.
 func (m *Memory) Set(_ context.Context, key string, value []byte, ttl time.Duration) {
+	m.store(key, &entry{value: append([]byte(nil), value...)}, ttl)
+}
+
+// SetValue stores v itself (not a copy) for ttl, so that a hit costs no
+// decoding. v must be non-nil and never modified afterwards. Get does not
+// see it; Delete drops it like any entry.
+func (m *Memory) SetValue(_ context.Context, key string, v any, ttl time.Duration) {
+	if v == nil {
+		return
+	}
+	m.store(key, &entry{obj: v}, ttl)
+}
+
+func (m *Memory) store(key string, e *entry, ttl time.Duration) {
 	if ttl <= 0 {
 		return
 	}
 	now := m.now()
-	e := &entry{value: append([]byte(nil), value...), expires: now.Add(ttl)}
+	e.expires = now.Add(ttl)
 	s := m.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()

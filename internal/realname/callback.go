@@ -132,7 +132,7 @@ func (s *Service) finish(ctx context.Context, certifyID string, res outcome) (Ve
 			s.notifier.Notify(ctx, Notice{URL: out.NotifyURL, CertifyID: out.CertifyID, UserID: out.UserID, Status: out.Status})
 		}
 		if out.ProviderRef != "" && out.Status != StatusCancelled {
-			s.deleteAtProvider(ctx, out)
+			s.queueDeletion(out)
 		}
 	}
 	return out, nil
@@ -157,8 +157,19 @@ func (s *Service) bind(ctx context.Context, tx Tx, rec UserRecord, now time.Time
 	return tx.PutUserRecord(ctx, rec)
 }
 
+// queueDeletion hands a finished session to the background worker that
+// asks the provider to delete its copy, off the callback's path. When the
+// queue is full the session waits for the poller (PendingProviderDeletions).
+func (s *Service) queueDeletion(v Verification) {
+	select {
+	case s.deletions <- v:
+	default:
+	}
+}
+
 // deleteAtProvider asks the provider to delete its copy of the face check
-// (pictures included) now that the result is stored.
+// (pictures included) now that the result is stored, and records that it
+// did. A failure leaves ResultDeleted false, so the poller tries again.
 func (s *Service) deleteAtProvider(ctx context.Context, v Verification) {
 	d, ok := s.provider.(ResultDeleter)
 	if !ok {
@@ -167,18 +178,11 @@ func (s *Service) deleteAtProvider(ctx context.Context, v Verification) {
 	pctx, cancel := s.providerCtx(context.WithoutCancel(ctx))
 	defer cancel()
 	if err := d.DeleteResult(pctx, v.ProviderRef); err != nil && !errors.Is(err, ErrUnknownSession) {
-		s.log.WarnContext(ctx, "provider did not delete its copy of the face check", "certify_id", v.CertifyID, "err", err)
+		s.log.WarnContext(ctx, "provider did not delete its copy of the face check; the poller will retry",
+			"certify_id", v.CertifyID, "err", err)
 		return
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.LockVerification(ctx, v.CertifyID)
-		if err != nil {
-			return err
-		}
-		cur.ResultDeleted = true
-		return tx.UpdateVerification(ctx, cur)
-	})
-	if err != nil {
+	if err := s.store.MarkResultDeleted(context.WithoutCancel(ctx), v.CertifyID); err != nil {
 		s.log.WarnContext(ctx, "mark provider copy deleted", "certify_id", v.CertifyID, "err", err)
 	}
 }

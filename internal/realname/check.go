@@ -39,6 +39,17 @@ func userCacheKey(userID string) string { return "user:" + userID }
 // unknownUser is the cached answer for a user who never started.
 const unknownUser = "-"
 
+// valueCache is a Cache that can also keep decoded values (cache.Memory).
+// Status keeps the UserStatus itself there, so a hit costs no decoding; a
+// cache of bytes only (one shared by several replicas) gets JSON.
+type valueCache interface {
+	GetValue(ctx context.Context, key string) (any, bool)
+	SetValue(ctx context.Context, key string, v any, ttl time.Duration)
+}
+
+// unknownUserValue is unknownUser in a valueCache.
+var unknownUserValue = &UserStatus{}
+
 var errUserNotFound = E(KindNotFound, CodeUserNotFound, "this user has not started a verification", nil)
 
 // forgetUser drops a user's cached answers.
@@ -52,26 +63,25 @@ func (s *Service) Status(ctx context.Context, userID string) (UserStatus, error)
 		return UserStatus{}, E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
 	}
 	now := s.clock()
-	if b, ok := s.cache.Get(ctx, userCacheKey(userID)); ok {
-		if string(b) == unknownUser {
-			s.metrics.CacheHit()
-			return UserStatus{}, errUserNotFound
+	key := userCacheKey(userID)
+	vc, decoded := s.cache.(valueCache)
+	if st, ok, err := s.cachedStatus(ctx, key, vc, decoded); ok {
+		s.metrics.CacheHit()
+		if err == nil && st.Status == StatusSuccess && !now.Before(st.ExpireTime) {
+			st.Status = StatusExpired
 		}
-		var st UserStatus
-		if json.Unmarshal(b, &st) == nil {
-			s.metrics.CacheHit()
-			if st.Status == StatusSuccess && !now.Before(st.ExpireTime) {
-				st.Status = StatusExpired
-			}
-			return st, nil
-		}
+		return st, err
 	}
 	s.metrics.CacheMiss()
 	st, err := s.loadStatus(ctx, userID, now)
 	if errors.Is(err, errUserNotFound) {
 		// Remember the miss too, so a flood of checks for unknown users
 		// does not reach the database; init drops it.
-		s.cache.Set(ctx, userCacheKey(userID), []byte(unknownUser), s.cfg.AnswerTTL)
+		if decoded {
+			vc.SetValue(ctx, key, unknownUserValue, s.cfg.AnswerTTL)
+		} else {
+			s.cache.Set(ctx, key, []byte(unknownUser), s.cfg.AnswerTTL)
+		}
 	}
 	if err != nil {
 		return UserStatus{}, err
@@ -80,12 +90,44 @@ func (s *Service) Status(ctx context.Context, userID string) (UserStatus, error)
 	if st.Status == StatusSuccess && st.ExpireTime.Sub(now) < ttl {
 		ttl = st.ExpireTime.Sub(now)
 	}
-	if ttl > 0 {
+	switch {
+	case ttl <= 0:
+	case decoded:
+		stored := st // a copy of its own: cached values are never modified
+		vc.SetValue(ctx, key, &stored, ttl)
+	default:
 		if b, err := json.Marshal(st); err == nil {
-			s.cache.Set(ctx, userCacheKey(userID), b, ttl)
+			s.cache.Set(ctx, key, b, ttl)
 		}
 	}
 	return st, nil
+}
+
+// cachedStatus looks a user's standing up in the cache; ok is false on a
+// miss.
+func (s *Service) cachedStatus(ctx context.Context, key string, vc valueCache, decoded bool) (st UserStatus, ok bool, err error) {
+	if decoded {
+		v, hit := vc.GetValue(ctx, key)
+		p, isStatus := v.(*UserStatus)
+		switch {
+		case !hit || !isStatus:
+			return UserStatus{}, false, nil
+		case p == unknownUserValue:
+			return UserStatus{}, true, errUserNotFound
+		}
+		return *p, true, nil
+	}
+	b, hit := s.cache.Get(ctx, key)
+	switch {
+	case !hit:
+		return UserStatus{}, false, nil
+	case string(b) == unknownUser:
+		return UserStatus{}, true, errUserNotFound
+	}
+	if json.Unmarshal(b, &st) != nil {
+		return UserStatus{}, false, nil
+	}
+	return st, true, nil
 }
 
 func (s *Service) loadStatus(ctx context.Context, userID string, now time.Time) (UserStatus, error) {

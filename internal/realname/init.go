@@ -136,11 +136,17 @@ func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 	}
 	s.metrics.InitStarted()
 
-	v, resumed, err := s.openSession(ctx, r, in, fingerprint, now)
+	// The callback token is made before the session, so that a new session
+	// is stored with its hash in the same transaction.
+	token, err := randomToken()
+	if err != nil {
+		return InitResult{}, err
+	}
+	v, resumed, err := s.openSession(ctx, r, in, fingerprint, token, now)
 	if errors.Is(err, ErrConflict) && KindOf(err) == KindInternal {
 		// Two first inits for one person raced and this one lost the
 		// insert; the second try finds the winner's person.
-		v, resumed, err = s.openSession(ctx, r, in, fingerprint, now)
+		v, resumed, err = s.openSession(ctx, r, in, fingerprint, token, now)
 	}
 	if err != nil {
 		return InitResult{}, err
@@ -148,7 +154,8 @@ func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 	if resumed && v.Status == StatusProcessing {
 		return InitResult{CertifyID: v.CertifyID, VerifyURL: v.VerifyURL, Resumed: true}, nil
 	}
-	v, err = s.engageProvider(ctx, v, r, IdentityInput{CertType: in.certType, Name: in.name.Value(), Number: in.number.Value()})
+	v, err = s.engageProvider(ctx, v, r, IdentityInput{CertType: in.certType, Name: in.name.Value(), Number: in.number.Value()},
+		token, !resumed)
 	if err != nil {
 		return InitResult{}, err
 	}
@@ -181,8 +188,9 @@ func (s *Service) replay(ctx context.Context, r InitRequest, fingerprint []byte)
 }
 
 // openSession finds the user's open session for the same person, or creates
-// one (with the person, if new) in one transaction.
-func (s *Service) openSession(ctx context.Context, r InitRequest, in validated, fingerprint []byte, now time.Time) (Verification, bool, error) {
+// one (with the person, if new, and the hash of the callback token) in one
+// transaction.
+func (s *Service) openSession(ctx context.Context, r InitRequest, in validated, fingerprint []byte, token string, now time.Time) (Verification, bool, error) {
 	index := s.keys.index.Sum(indexPurposeNumber, in.number.Value())
 	var out Verification
 	var resumed bool
@@ -229,19 +237,21 @@ func (s *Service) openSession(ctx context.Context, r InitRequest, in validated, 
 		} else if !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("find open session: %w", err)
 		}
+		sum := sha256.Sum256([]byte(token))
 		out = Verification{
-			CertifyID: newID("vf"),
-			UserID:    r.UserID,
-			PersonID:  person.ID,
-			Provider:  s.provider.Name(),
-			Status:    StatusPending,
-			CertType:  in.certType,
-			Consent:   *r.Consent,
-			Evidence:  EvidenceFace,
-			NotifyURL: r.NotifyURL,
-			CreatedAt: now,
-			UpdatedAt: now,
-			Deadline:  now.Add(s.cfg.SessionTTL),
+			CallbackTokenHash: sum[:],
+			CertifyID:         newID("vf"),
+			UserID:            r.UserID,
+			PersonID:          person.ID,
+			Provider:          s.provider.Name(),
+			Status:            StatusPending,
+			CertType:          in.certType,
+			Consent:           *r.Consent,
+			Evidence:          EvidenceFace,
+			NotifyURL:         r.NotifyURL,
+			CreatedAt:         now,
+			UpdatedAt:         now,
+			Deadline:          now.Add(s.cfg.SessionTTL),
 		}
 		out.Consent.RecordedAt = now
 		if err := tx.InsertVerification(ctx, out); err != nil {
@@ -288,15 +298,16 @@ func (s *Service) rememberAnswer(ctx context.Context, tx Tx, r InitRequest, fing
 }
 
 // engageProvider runs the national-record check (once per session) and
-// opens the face check. A provider failure leaves the session pending so a
-// retry of init resumes it.
-func (s *Service) engageProvider(ctx context.Context, v Verification, r InitRequest, id IdentityInput) (Verification, error) {
+// opens the face check. fresh says the session was just created with the
+// hash of token; a resumed session gets a new token first. A provider
+// failure leaves the session pending so a retry of init resumes it.
+func (s *Service) engageProvider(ctx context.Context, v Verification, r InitRequest, id IdentityInput, token string, fresh bool) (Verification, error) {
 	if !v.IdentityChecked {
 		pctx, cancel := s.providerCtx(ctx)
 		match, err := s.provider.CheckIdentity(pctx, id)
 		cancel()
 		if err != nil {
-			s.countAttempt(ctx, v.CertifyID)
+			s.countAttempt(ctx, v.CertifyID, false)
 			return v, s.providerError(err)
 		}
 		if match != IdentityMatches {
@@ -310,28 +321,26 @@ func (s *Service) engageProvider(ctx context.Context, v Verification, r InitRequ
 			return v, identityError(reason)
 		}
 	}
-	token, err := randomToken()
-	if err != nil {
-		return v, err
-	}
-	sum := sha256.Sum256([]byte(token))
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.LockVerification(ctx, v.CertifyID)
+	if !fresh {
+		// The stored hash belongs to an earlier try's token, which is gone.
+		sum := sha256.Sum256([]byte(token))
+		err := s.store.InTx(ctx, func(tx Tx) error {
+			cur, err := tx.LockVerification(ctx, v.CertifyID)
+			if err != nil {
+				return err
+			}
+			if cur.Status != StatusPending {
+				return E(KindConflict, CodeSessionClosed, "the session changed while starting; query it", nil)
+			}
+			cur.IdentityChecked = true
+			cur.CallbackTokenHash = sum[:]
+			cur.UpdatedAt = s.clock()
+			v = cur
+			return tx.UpdateVerification(ctx, cur)
+		})
 		if err != nil {
-			return err
+			return v, fmt.Errorf("prepare face check: %w", err)
 		}
-		if cur.Status != StatusPending {
-			return E(KindConflict, CodeSessionClosed, "the session changed while starting; query it", nil)
-		}
-		cur.IdentityChecked = true
-		cur.CallbackTokenHash = sum[:]
-		cur.Attempts++
-		cur.UpdatedAt = s.clock()
-		v = cur
-		return tx.UpdateVerification(ctx, cur)
-	})
-	if err != nil {
-		return v, fmt.Errorf("prepare face check: %w", err)
 	}
 	pctx, cancel := s.providerCtx(ctx)
 	sess, err := s.provider.StartFaceCheck(pctx, FaceCheckRequest{
@@ -340,6 +349,7 @@ func (s *Service) engageProvider(ctx context.Context, v Verification, r InitRequ
 	})
 	cancel()
 	if err != nil {
+		s.countAttempt(ctx, v.CertifyID, true)
 		return v, s.providerError(err)
 	}
 	err = s.store.InTx(ctx, func(tx Tx) error {
@@ -351,6 +361,8 @@ func (s *Service) engageProvider(ctx context.Context, v Verification, r InitRequ
 			v = cur
 			return nil
 		}
+		cur.IdentityChecked = true
+		cur.Attempts++
 		cur.ProviderRef, cur.VerifyURL = sess.Ref, sess.VerifyURL
 		if err := cur.move(StatusProcessing, s.clock()); err != nil {
 			return err
@@ -364,13 +376,15 @@ func (s *Service) engageProvider(ctx context.Context, v Verification, r InitRequ
 	return v, nil
 }
 
-// countAttempt records a failed provider round trip (best effort).
-func (s *Service) countAttempt(ctx context.Context, certifyID string) {
+// countAttempt records a failed provider round trip (best effort), and
+// that the national-record check passed if identityChecked.
+func (s *Service) countAttempt(ctx context.Context, certifyID string, identityChecked bool) {
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		cur, err := tx.LockVerification(ctx, certifyID)
 		if err != nil {
 			return err
 		}
+		cur.IdentityChecked = cur.IdentityChecked || identityChecked
 		cur.Attempts++
 		cur.UpdatedAt = s.clock()
 		return tx.UpdateVerification(ctx, cur)

@@ -2,13 +2,16 @@ package realname
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
 // PollOnce finishes open sessions whose callback never came: it asks the
 // provider for each session idle longer than minIdle, finishes those with a
 // result, and cancels those past their deadline. It also moves successes
-// past their validity to expired. It returns how many sessions it finished.
+// past their validity to expired, and retries the deletion of the
+// provider's copy of finished sessions where it has not succeeded yet. It
+// returns how many sessions it finished.
 func (s *Service) PollOnce(ctx context.Context, minIdle time.Duration, batch int) (int, error) {
 	now := s.clock()
 	if n, err := s.store.ExpireVerifications(ctx, now); err != nil {
@@ -44,6 +47,20 @@ func (s *Service) PollOnce(ctx context.Context, minIdle time.Duration, batch int
 		}
 		s.touch(ctx, got.CertifyID)
 	}
+	if _, ok := s.provider.(ResultDeleter); ok && ctx.Err() == nil {
+		// Sessions completed minIdle ago or earlier: the background worker
+		// has had its chance with the newer ones.
+		pending, err := s.store.PendingProviderDeletions(ctx, now.Add(-minIdle), batch)
+		if err != nil {
+			return finished, err
+		}
+		for _, v := range pending {
+			if ctx.Err() != nil {
+				break
+			}
+			s.deleteAtProvider(ctx, v)
+		}
+	}
 	return finished, nil
 }
 
@@ -62,8 +79,22 @@ func (s *Service) touch(ctx context.Context, certifyID string) {
 	}
 }
 
-// RunPoller calls PollOnce every interval until ctx ends.
+// RunPoller calls PollOnce every interval until ctx ends. Alongside, it
+// runs the worker that asks the provider to delete its copy of each session
+// as it finishes. It returns when both have stopped.
 func (s *Service) RunPoller(ctx context.Context, interval, minIdle time.Duration) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case v := <-s.deletions:
+				s.deleteAtProvider(ctx, v)
+			}
+		}
+	})
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

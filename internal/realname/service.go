@@ -70,7 +70,14 @@ type Service struct {
 	notifier Notifier
 	log      *slog.Logger
 	now      func() time.Time
+	// deletions queues finished sessions whose copy at the provider is to
+	// be deleted; RunPoller drains it. Nothing is lost when it is full or
+	// not drained: the poller finds such sessions by their ResultDeleted.
+	deletions chan Verification
 }
+
+// deletionQueue bounds the deletions waiting for the background worker.
+const deletionQueue = 1024
 
 // New builds a Service.
 func New(cfg Config, d Deps) (*Service, error) {
@@ -82,7 +89,8 @@ func New(cfg Config, d Deps) (*Service, error) {
 		return nil, fmt.Errorf("realname.New: callback URL %q is not absolute", cfg.CallbackURL)
 	}
 	s := &Service{cfg: cfg, store: d.Store, provider: d.Provider, keys: newKeyState(d.Keys),
-		cache: d.Cache, metrics: d.Metrics, notifier: d.Notifier, log: d.Logger, now: d.Now}
+		cache: d.Cache, metrics: d.Metrics, notifier: d.Notifier, log: d.Logger, now: d.Now,
+		deletions: make(chan Verification, deletionQueue)}
 	if s.cache == nil {
 		s.cache = nopCache{}
 	}

@@ -34,6 +34,8 @@ type fakeProvider struct {
 	tokens    map[string]string // ref → callback token
 	calls     map[string]int
 	deletions atomic.Int32
+	deleteErr atomic.Pointer[error] // when set, DeleteResult fails with it
+	failedDel atomic.Int32          // DeleteResult calls that failed
 }
 
 func newFakeProvider() *fakeProvider {
@@ -85,6 +87,10 @@ func (f *fakeProvider) FaceCheckResult(_ context.Context, ref string) (realname.
 }
 
 func (f *fakeProvider) DeleteResult(context.Context, string) error {
+	if err := f.deleteErr.Load(); err != nil {
+		f.failedDel.Add(1)
+		return *err
+	}
 	f.deletions.Add(1)
 	return nil
 }
@@ -95,13 +101,13 @@ func (f *fakeProvider) token(ref string) string {
 	return f.tokens[ref]
 }
 
-// countingMetrics counts Finished calls.
-type countingMetrics struct{ finished atomic.Int32 }
+// countingMetrics counts Finished calls and cache hits and misses.
+type countingMetrics struct{ finished, hits, misses atomic.Int32 }
 
 func (*countingMetrics) InitStarted()                              {}
 func (m *countingMetrics) Finished(realname.Status, time.Duration) { m.finished.Add(1) }
-func (*countingMetrics) CacheHit()                                 {}
-func (*countingMetrics) CacheMiss()                                {}
+func (m *countingMetrics) CacheHit()                               { m.hits.Add(1) }
+func (m *countingMetrics) CacheMiss()                              { m.misses.Add(1) }
 
 // clock is a settable test clock.
 type clock struct {
@@ -141,6 +147,11 @@ func testKeys(t testing.TB) realname.Keys {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessCache(t, cache.NewMemory(0))
+}
+
+func newHarnessCache(t testing.TB, c realname.Cache) *harness {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "t.db"), sqlstore.Options{})
 	if err != nil {
@@ -152,7 +163,7 @@ func newHarness(t testing.TB) *harness {
 	}
 	h := &harness{store: store, prov: newFakeProvider(), clock: &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}, metrics: &countingMetrics{}}
 	h.svc, err = realname.New(realname.Config{CallbackURL: "https://rn.example/api/v1/auth/callback"}, realname.Deps{
-		Store: store, Provider: h.prov, Keys: testKeys(t), Cache: cache.NewMemory(0), Metrics: h.metrics, Now: h.clock.Now,
+		Store: store, Provider: h.prov, Keys: testKeys(t), Cache: c, Metrics: h.metrics, Now: h.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -265,8 +276,8 @@ func TestVerificationSucceedsThroughCallback(t *testing.T) {
 	if want := h.clock.Now().Add(365 * 24 * time.Hour); !v.ExpiresAt.Equal(want) {
 		t.Fatalf("ExpiresAt = %v, want %v", v.ExpiresAt, want)
 	}
-	if h.prov.deletions.Load() != 1 {
-		t.Fatalf("provider deletions = %d, want 1", h.prov.deletions.Load())
+	if h.prov.deletions.Load() != 0 || v.ResultDeleted {
+		t.Fatal("the callback deleted the provider's copy itself; that is the background worker's job")
 	}
 	c, err := h.svc.Check(ctx, "u1", nil)
 	if err != nil || !c.Passed || c.Status.MaskedName != "张*" {
@@ -458,6 +469,78 @@ func TestPollerFinishesLostCallbackAndCancelsTimeouts(t *testing.T) {
 	}
 }
 
+// The provider's copy of a finished check is deleted off the callback's
+// path: by RunPoller's worker as the session finishes, and by the poller
+// when that failed.
+func TestProviderCopyDeleted(t *testing.T) {
+	h := newHarness(t)
+	ctx, stop := context.WithCancel(context.Background())
+	poller := make(chan struct{})
+	go func() {
+		defer close(poller)
+		h.svc.RunPoller(ctx, time.Hour, time.Minute) // only the worker acts within the test
+	}()
+	defer func() { stop(); <-poller }()
+
+	res := h.mustInit(t, "u1", nameA, numberA)
+	if _, err := h.callback(t, res.CertifyID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the worker deletes the provider's copy", func() bool {
+		v, err := h.store.Verification(ctx, res.CertifyID)
+		return err == nil && v.ResultDeleted
+	})
+	if n := h.prov.deletions.Load(); n != 1 {
+		t.Fatalf("provider deletions = %d, want 1", n)
+	}
+
+	// The provider fails: the flag stays false and the poller retries.
+	down := error(realname.ErrProviderUnavailable)
+	h.prov.deleteErr.Store(&down)
+	res2 := h.mustInit(t, "u2", "李四", numberB)
+	if _, err := h.callback(t, res2.CertifyID); err != nil {
+		t.Fatal(err)
+	}
+	bg := context.Background()
+	// The worker's attempt fails and leaves the flag false; the poller
+	// skips sessions younger than minIdle.
+	waitFor(t, "the worker tries", func() bool { return h.prov.failedDel.Load() == 1 })
+	if _, err := h.svc.PollOnce(bg, time.Minute, 10); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := h.store.Verification(bg, res2.CertifyID); v.ResultDeleted {
+		t.Fatal("ResultDeleted set although the provider failed")
+	}
+	h.prov.deleteErr.Store(nil)
+	if _, err := h.svc.PollOnce(bg, time.Minute, 10); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := h.store.Verification(bg, res2.CertifyID); v.ResultDeleted {
+		t.Fatal("the poller retried a session completed less than minIdle ago")
+	}
+	h.clock.Add(2 * time.Minute)
+	if _, err := h.svc.PollOnce(bg, time.Minute, 10); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := h.store.Verification(bg, res2.CertifyID); !v.ResultDeleted {
+		t.Fatal("the poller did not retry the deletion")
+	}
+	if n := h.prov.deletions.Load(); n != 2 {
+		t.Fatalf("provider deletions = %d, want 2", n)
+	}
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting until %s", what)
+}
+
 func TestOnePersonOneUser(t *testing.T) {
 	h := newHarness(t)
 	res := h.mustInit(t, "u1", nameA, numberA)
@@ -575,6 +658,66 @@ func TestUnknownUserAnswerIsCachedAndDroppedByInit(t *testing.T) {
 	st, err := h.svc.Status(ctx, "u1")
 	if err != nil || st.Status != realname.StatusProcessing {
 		t.Fatalf("Status after init: %+v, %v (a stale cached miss?)", st, err)
+	}
+}
+
+// bytesOnly hides cache.Memory's GetValue/SetValue: a cache that keeps
+// bytes only, like one shared by several replicas.
+type bytesOnly struct{ m *cache.Memory }
+
+func (b bytesOnly) Get(ctx context.Context, k string) ([]byte, bool) { return b.m.Get(ctx, k) }
+func (b bytesOnly) Set(ctx context.Context, k string, v []byte, ttl time.Duration) {
+	b.m.Set(ctx, k, v, ttl)
+}
+func (b bytesOnly) Delete(ctx context.Context, k string) { b.m.Delete(ctx, k) }
+
+// Status answers from the cache, whether it keeps decoded values or bytes,
+// with the same answers as from the database.
+func TestStatusCache(t *testing.T) {
+	for name, c := range map[string]func() realname.Cache{
+		"values": func() realname.Cache { return cache.NewMemory(0) },
+		"bytes":  func() realname.Cache { return bytesOnly{cache.NewMemory(0)} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarnessCache(t, c())
+			ctx := context.Background()
+			status := func(wantHit bool) (realname.UserStatus, error) {
+				t.Helper()
+				hits, misses := h.metrics.hits.Load(), h.metrics.misses.Load()
+				st, err := h.svc.Status(ctx, "u1")
+				if gotHit := h.metrics.hits.Load() == hits+1 && h.metrics.misses.Load() == misses; gotHit != wantHit {
+					t.Fatalf("cache hit = %v, want %v", gotHit, wantHit)
+				}
+				return st, err
+			}
+			for _, hit := range []bool{false, true} {
+				if _, err := status(hit); realname.CodeOf(err) != realname.CodeUserNotFound {
+					t.Fatalf("unknown user (hit %v): %v", hit, err)
+				}
+			}
+			res := h.mustInit(t, "u1", nameA, numberA)
+			if _, err := h.callback(t, res.CertifyID); err != nil {
+				t.Fatal(err)
+			}
+			fromDB, err := status(false)
+			if err != nil || fromDB.Status != realname.StatusSuccess || fromDB.MaskedName != "张*" {
+				t.Fatalf("Status = %+v, %v", fromDB, err)
+			}
+			fromCache, err := status(true)
+			if err != nil || fromCache != fromDB {
+				t.Fatalf("cached Status = %+v, %v; want %+v", fromCache, err, fromDB)
+			}
+			// A cached success past its validity reads as expired.
+			h.clock.Add(366 * 24 * time.Hour)
+			if st, err := status(true); err != nil || st.Status != realname.StatusExpired || st.IsValid(h.clock.Now()) {
+				t.Fatalf("cached Status after expiry = %+v, %v", st, err)
+			}
+			// The cached value is not changed by that answer.
+			h.clock.Add(-366 * 24 * time.Hour)
+			if st, err := status(true); err != nil || st != fromDB {
+				t.Fatalf("cached Status after an expired answer = %+v, %v; want %+v", st, err, fromDB)
+			}
+		})
 	}
 }
 

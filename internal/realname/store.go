@@ -82,6 +82,13 @@ type Store interface {
 	// OpenVerifications lists pending/processing sessions last updated
 	// before the given time, oldest first.
 	OpenVerifications(ctx context.Context, updatedBefore time.Time, limit int) ([]Verification, error)
+	// PendingProviderDeletions lists success, failed and expired sessions
+	// with a ProviderRef whose ResultDeleted is false and whose CompletedAt
+	// is before the given time, oldest first.
+	PendingProviderDeletions(ctx context.Context, completedBefore time.Time, limit int) ([]Verification, error)
+	// MarkResultDeleted sets a session's ResultDeleted (one statement, no
+	// transaction needed); ErrNotFound if there is no such session.
+	MarkResultDeleted(ctx context.Context, certifyID string) error
 	// CountOpenVerifications counts pending/processing sessions.
 	CountOpenVerifications(ctx context.Context) (int, error)
 	// ExpireVerifications moves success sessions and user records whose

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) realname.Store) {
 		{"TimesRoundTrip", testTimesRoundTrip},
 		{"ConsentRoundTrip", testConsentRoundTrip},
 		{"OpenVerifications", testOpenVerifications},
+		{"PendingProviderDeletions", testPendingProviderDeletions},
 		{"CountOpenVerifications", testCountOpenVerifications},
 		{"ExpireVerifications", testExpireVerifications},
 		{"UserRecord", testUserRecord},

@@ -142,3 +142,59 @@ func testExpireVerifications(t *testing.T, s realname.Store) {
 		t.Errorf("ExpireVerifications again moved %d sessions, want 0", n)
 	}
 }
+
+func testPendingProviderDeletions(t *testing.T, s realname.Store) {
+	ctx := t.Context()
+	cutoff := base
+	done := func(status realname.Status, d time.Duration) realname.Verification {
+		v := sampleVerification(newID("usr_"), newID("pn_"))
+		v.Status, v.ResultDeleted = status, false
+		v.CompletedAt = cutoff.Add(d)
+		return v
+	}
+	first := done(realname.StatusFailed, -3*time.Minute)
+	second := done(realname.StatusSuccess, -2*time.Minute)
+	third := done(realname.StatusExpired, -time.Minute)
+	deleted := done(realname.StatusSuccess, -4*time.Minute)
+	deleted.ResultDeleted = true
+	noRef := done(realname.StatusFailed, -5*time.Minute) // failed before the face check
+	noRef.ProviderRef = ""
+	insertVerifications(t, s,
+		third, deleted, noRef,
+		done(realname.StatusCancelled, -6*time.Minute), // nothing to delete after a cancel
+		openVerification(newID("usr_"), realname.StatusProcessing, cutoff.Add(-time.Hour)),
+		done(realname.StatusSuccess, 0),           // exactly at the cutoff: not before it
+		done(realname.StatusSuccess, time.Minute), // completed after the cutoff
+		first, second,
+	)
+
+	got, err := s.PendingProviderDeletions(ctx, cutoff, 10)
+	must(t, "PendingProviderDeletions", err)
+	want := []realname.Verification{first, second, third}
+	if len(got) != len(want) {
+		t.Fatalf("PendingProviderDeletions = %d sessions, want %d", len(got), len(want))
+	}
+	for i := range want {
+		checkEqual(t, "PendingProviderDeletions["+want[i].CertifyID+"]", got[i], want[i])
+	}
+	got, err = s.PendingProviderDeletions(ctx, cutoff, 1)
+	must(t, "PendingProviderDeletions(limit 1)", err)
+	if len(got) != 1 || got[0].CertifyID != first.CertifyID {
+		t.Errorf("PendingProviderDeletions(limit 1) = %d sessions, want the oldest", len(got))
+	}
+	if _, err := s.PendingProviderDeletions(ctx, cutoff, 0); err == nil {
+		t.Error("PendingProviderDeletions(limit 0) succeeded")
+	}
+
+	must(t, "MarkResultDeleted", s.MarkResultDeleted(ctx, first.CertifyID))
+	must(t, "MarkResultDeleted(again)", s.MarkResultDeleted(ctx, first.CertifyID))
+	first.ResultDeleted = true
+	checkVerification(t, s, "after MarkResultDeleted", first)
+	checkVerification(t, s, "untouched by MarkResultDeleted", second)
+	got, err = s.PendingProviderDeletions(ctx, cutoff, 10)
+	must(t, "PendingProviderDeletions(after mark)", err)
+	if len(got) != 2 || got[0].CertifyID != second.CertifyID || got[1].CertifyID != third.CertifyID {
+		t.Errorf("PendingProviderDeletions after MarkResultDeleted = %d sessions, want second and third", len(got))
+	}
+	wantErr(t, "MarkResultDeleted(unknown)", s.MarkResultDeleted(ctx, newID("vf_")), realname.ErrNotFound)
+}

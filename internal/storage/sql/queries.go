@@ -30,6 +30,7 @@ type queries struct {
 	latestVerification, openVerificationForUser                                 string
 	insertVerification, updateVerification                                      string
 	openVerifications, countOpenVerifications                                   string
+	pendingDeletions, markResultDeleted                                         string
 	expireVerifications, expireUsers                                            string
 	person, personByIndex, insertPerson, updatePerson, persons, updatePersonKey string
 	userRecord, userByPerson, putUserRecord, deleteUserRecord                   string
@@ -68,6 +69,13 @@ func queriesFor(d dialect) *queries {
 		openVerifications: r(selectV + `WHERE status IN (?, ?) AND updated_at < ?
 			ORDER BY updated_at, certify_id LIMIT ?`),
 		countOpenVerifications: r(`SELECT COUNT(*) FROM verifications WHERE status IN (?, ?)`),
+		// The literal conditions are those of migration 0002's partial
+		// index, so the planner can use it. Open sessions have no
+		// completed_at, so only success, failed and expired ones match.
+		pendingDeletions: r(selectV + `WHERE result_deleted = FALSE AND provider_ref <> ''
+			AND status <> 'cancelled' AND completed_at < ?
+			ORDER BY completed_at, certify_id LIMIT ?`),
+		markResultDeleted: r(`UPDATE verifications SET result_deleted = TRUE WHERE certify_id = ?`),
 		expireVerifications: r(`UPDATE verifications SET status = ?, updated_at = ?
 			WHERE status = ? AND expires_at <= ?`),
 		expireUsers: r(`UPDATE users SET status = ? WHERE status = ? AND expires_at <= ?`),

@@ -159,25 +159,52 @@ func (t *txConn) UpdateVerification(ctx context.Context, v realname.Verification
 // before updatedBefore, oldest update first (then by CertifyID), at most
 // limit of them; limit must be positive.
 func (s *Store) OpenVerifications(ctx context.Context, updatedBefore time.Time, limit int) ([]realname.Verification, error) {
-	if limit <= 0 {
-		return nil, fmt.Errorf("sqlstore: open verifications: limit %d is not positive", limit)
-	}
-	rows, err := s.db.QueryContext(ctx, s.sql.openVerifications,
+	return s.verifications(ctx, "open verifications", s.sql.openVerifications, limit,
 		append(openStatuses[:2:2], s.dialect.timeArg(updatedBefore), limit)...)
+}
+
+// PendingProviderDeletions lists success, failed and expired sessions with
+// a provider reference whose copy at the provider is not deleted yet and
+// that completed before completedBefore, oldest first (then by CertifyID),
+// at most limit of them; limit must be positive.
+func (s *Store) PendingProviderDeletions(ctx context.Context, completedBefore time.Time, limit int) ([]realname.Verification, error) {
+	return s.verifications(ctx, "pending provider deletions", s.sql.pendingDeletions, limit,
+		s.dialect.timeArg(completedBefore), limit)
+}
+
+// MarkResultDeleted sets a session's ResultDeleted in one statement;
+// ErrNotFound if there is no such session.
+func (s *Store) MarkResultDeleted(ctx context.Context, certifyID string) error {
+	n, err := exec(ctx, s.db, s.sql.markResultDeleted, certifyID)
 	if err != nil {
-		return nil, wrapErr(err, "open verifications")
+		return wrapErr(err, "mark result deleted %s", certifyID)
+	}
+	if n == 0 {
+		return notFound("mark result deleted %s", certifyID)
+	}
+	return nil
+}
+
+// verifications runs a query listing sessions.
+func (s *Store) verifications(ctx context.Context, what, query string, limit int, args ...any) ([]realname.Verification, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlstore: %s: limit %d is not positive", what, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrapErr(err, "%s", what)
 	}
 	defer rows.Close()
 	var vs []realname.Verification
 	for rows.Next() {
 		v, err := scanVerification(rows)
 		if err != nil {
-			return nil, wrapErr(err, "open verifications")
+			return nil, wrapErr(err, "%s", what)
 		}
 		vs = append(vs, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrapErr(err, "open verifications")
+		return nil, wrapErr(err, "%s", what)
 	}
 	return vs, nil
 }
