@@ -81,9 +81,14 @@ func usage(w io.Writer) {
 
 // logger builds the JSON logger for a level.
 func logger(w io.Writer, level string) *slog.Logger {
+	return slog.New(jsonHandler(w, level))
+}
+
+// jsonHandler is the JSON log handler for a level.
+func jsonHandler(w io.Writer, level string) slog.Handler {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})
 }
 
 // loadConfig loads and validates the configuration for a command.

@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/realname/realname/internal/app"
+	"github.com/realname/realname/internal/logbuf"
 )
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -12,7 +15,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := logger(env.Stderr, cfg.LogLevel)
+	// Logs are written out in batches (every 100 ms, and at once for
+	// warnings and errors): one write(2) per access-log line costs a busy
+	// server more than the line itself.
+	sink := logbuf.New(env.Stderr, 100*time.Millisecond)
+	defer sink.Close()
+	log := slog.New(logbuf.Handler(jsonHandler(sink, cfg.LogLevel), sink))
 	if cfg.RedisURL != "" {
 		log.Warn("REDIS_URL is set, but this build keeps its cache in-process; run one replica")
 	}

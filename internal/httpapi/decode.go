@@ -20,7 +20,7 @@ const (
 // decodeJSON reads one JSON object of at most limit bytes into dst. Unknown
 // fields, trailing data and wrong types are bad input, never a 500.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
 			return realname.E(realname.KindInvalid, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json", nil)

@@ -34,8 +34,7 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principalFrom(r.Context())
-	if !p.mayActFor(b.UserID) {
-		renderError(w, r, s.log, realname.E(realname.KindPermission, "FORBIDDEN", "a user token acts only for its own user_id", nil))
+	if !s.allowedFor(w, r, p, b.UserID) {
 		return
 	}
 	req := realname.InitRequest{
@@ -129,8 +128,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		renderError(w, r, s.log, err)
 		return
 	}
-	if !principalFrom(r.Context()).mayActFor(b.UserID) {
-		renderError(w, r, s.log, realname.E(realname.KindPermission, "FORBIDDEN", "a user token acts only for its own user_id", nil))
+	if !s.allowedFor(w, r, principalFrom(r.Context()), b.UserID) {
 		return
 	}
 	var face []byte
@@ -194,8 +192,7 @@ type statusAnswer struct {
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	user := r.PathValue("user_id")
-	if !principalFrom(r.Context()).mayActFor(user) {
-		renderError(w, r, s.log, realname.E(realname.KindPermission, "FORBIDDEN", "a user token acts only for its own user_id", nil))
+	if !s.allowedFor(w, r, principalFrom(r.Context()), user) {
 		return
 	}
 	st, err := s.svc.Status(r.Context(), user)
@@ -243,4 +240,16 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": v.Status})
+}
+
+// errOtherUser answers a user token used for another user_id.
+var errOtherUser = realname.E(realname.KindPermission, "FORBIDDEN", "a user token acts only for its own user_id", nil)
+
+// allowedFor reports whether p may act for userID, and answers 403 if not.
+func (s *Server) allowedFor(w http.ResponseWriter, r *http.Request, p principal, userID string) bool {
+	if p.mayActFor(userID) {
+		return true
+	}
+	renderError(w, r, s.log, errOtherUser)
+	return false
 }
