@@ -79,22 +79,29 @@ func (s *Service) touch(ctx context.Context, certifyID string) {
 	}
 }
 
+// deletionWorkers is how many provider deletions run at once: each is a
+// round trip to the provider, so a few in parallel keep up with a busy
+// callback path.
+const deletionWorkers = 4
+
 // RunPoller calls PollOnce every interval until ctx ends. Alongside, it
-// runs the worker that asks the provider to delete its copy of each session
-// as it finishes. It returns when both have stopped.
+// runs the workers that ask the provider to delete its copy of each session
+// as it finishes. It returns when all have stopped.
 func (s *Service) RunPoller(ctx context.Context, interval, minIdle time.Duration) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Go(func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case v := <-s.deletions:
-				s.deleteAtProvider(ctx, v)
+	for range deletionWorkers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case v := <-s.deletions:
+					s.deleteAtProvider(ctx, v)
+				}
 			}
-		}
-	})
+		})
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
