@@ -3,7 +3,9 @@
 # the working tree in which FILES are taken from REV ("before"), then runs
 # the hot-path micro-benchmark (BenchmarkHotPath, internal/httpapi) on both,
 # alternating, ROUNDS times, and prints the medians. With E2E=1 it also
-# runs scripts/bench-http.sh in both trees (about 2 × 4 minutes).
+# runs scripts/bench-http.sh in both trees (about 2 × 10 minutes with its
+# defaults, 2 × 5 without its fixed-rate phase: RATE_PHASE=0) and prints
+# its result tables.
 #
 #   scripts/bench-compare.sh                      # the hot-path changes of the performance pass
 #   REV=HEAD FILES="internal/httpapi/render.go" scripts/bench-compare.sh
@@ -11,7 +13,8 @@
 # Environment (defaults):
 #   REV=d82b946   FILES="internal/httpapi/middleware.go internal/httpapi/render.go
 #                        internal/httpapi/credentials.go internal/httpapi/metrics.go internal/cache/memory.go"
-#   ROUNDS=5  E2E=0  (bench-http.sh settings pass through: CONNS, DURATION…)
+#   ROUNDS=5  E2E=0  (bench-http.sh settings pass through: CONNS, DURATION,
+#                     RATE, RATE_PHASE…)
 set -euo pipefail
 REV=${REV:-d82b946}
 FILES=${FILES:-internal/httpapi/middleware.go internal/httpapi/render.go internal/httpapi/credentials.go internal/httpapi/metrics.go internal/cache/memory.go}
@@ -19,6 +22,8 @@ ROUNDS=${ROUNDS:-5}
 E2E=${E2E:-0}
 
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR/..
+source scripts/lib/machine.sh
 ROOT=$(pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/realname-bench-compare.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -43,9 +48,9 @@ echo "== build"
 go test -c -o "$WORK/after.test" ./internal/httpapi/
 go test -c -o "$WORK/after-cache.test" ./internal/cache/
 
-echo "== BenchmarkHotPath, BenchmarkAPIKeyCheck, BenchmarkMemoryGet: $ROUNDS rounds, alternating; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== BenchmarkHotPath, BenchmarkAPIKeyCheck, BenchmarkMemoryGet: $ROUNDS rounds, alternating; load $(load_avg)"
 : >"$WORK/micro"
-for r in $(seq 1 "$ROUNDS"); do
+for _ in $(seq 1 "$ROUNDS"); do
 	for side in before after; do
 		(cd internal/httpapi && "$WORK/$side.test" -test.run='^$' -test.bench='HotPath|APIKeyCheck' -test.benchmem) |
 			awk -v side=$side '/^Benchmark/ { print side, $1, $3, $5, $7 }' >>"$WORK/micro"
@@ -53,12 +58,7 @@ for r in $(seq 1 "$ROUNDS"); do
 			awk -v side=$side '/^Benchmark/ { print side, $1, $3, $5, $7 }' >>"$WORK/micro"
 	done
 done
-awk '
-	function median(list,   a, n, i, j, t) {
-		n = split(list, a, " ")
-		for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+awk "$MEDIAN_AWK"'
 	{ ns[$1, $2] = ns[$1, $2] " " $3; bytes[$1, $2] = $4; allocs[$1, $2] = $5; if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } }
 	END {
 		printf "%-44s %12s %12s %8s %16s %16s\n", "benchmark (median ns/op)", "before", "after", "change", "B/op", "allocs/op"
@@ -70,11 +70,12 @@ awk '
 
 if [[ $E2E == 1 ]]; then
 	cp scripts/bench-http.sh "$WORK/before/scripts/"
-	cp -r scripts/baseline "$WORK/before/scripts/"
+	cp -r scripts/baseline scripts/loadgen scripts/lib "$WORK/before/scripts/"
+	# The result tables: from each "== results" line to the next empty line.
 	echo
 	echo "== bench-http.sh, before"
-	"$WORK/before/scripts/bench-http.sh" | sed -n '/== results/,$p'
+	"$WORK/before/scripts/bench-http.sh" | sed -n '/^== results/,/^$/p'
 	echo
 	echo "== bench-http.sh, after"
-	"$ROOT/scripts/bench-http.sh" | sed -n '/== results/,$p'
+	"$ROOT/scripts/bench-http.sh" | sed -n '/^== results/,/^$/p'
 fi

@@ -23,42 +23,13 @@ export REALNAME_BENCH_WORKERS=${REALNAME_BENCH_WORKERS:-16}
 PG=${REALNAME_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR/..
+source scripts/lib/machine.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/realname-bench-verif.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 echo "== build"
 go test -c -o "$WORK/app.test" ./internal/app/
-
-# wait_quiet: before measuring, wait until the machine is nearly idle: less
-# than 15 % of the CPU busy over one second (other people's builds and tests
-# share it). All waits of a run together last at most QUIET_WAIT seconds.
-QUIET_WAIT=${QUIET_WAIT:-90}
-busy_1s() {
-	local a b
-	a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
-	sleep 1
-	b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 - (y[1] - x[1]) * 100 / (y[2] - x[2]) }'
-}
-wait_quiet() {
-	local waited=0 busy
-	busy=$(busy_1s)
-	while ((busy >= 15 && QUIET_WAIT > 0)); do
-		sleep 4
-		waited=$((waited + 5))
-		QUIET_WAIT=$((QUIET_WAIT - 5))
-		busy=$(busy_1s)
-	done
-	if ((waited > 0)); then
-		echo "  (waited ${waited} s for other work on the machine to finish; CPU now ${busy}% busy)"
-	fi
-	QUIET_BUSY=$busy
-}
-
-# cpu_stat: "steal total" jiffies of all CPUs (for the steal share of a period).
-cpu_stat() { awk '/^cpu / { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
-# steal_since "STEAL TOTAL": the share of CPU time the hypervisor took since then.
-steal_since() { awk -v a="$1" -v b="$(cpu_stat)" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f%%", (y[1] - x[1]) * 100 / (y[2] - x[2]) }'; }
 
 # postgres_ticks: CPU time (clock ticks) of the local PostgreSQL server's
 # processes, including the exited backends reaped by the postmaster; empty
@@ -101,7 +72,7 @@ run() {
 	if [[ $db == postgres && -n $t0 && -n $t1 ]]; then
 		# Every run also does one N=1 round before its N=VERIFICATIONS round.
 		n=$((RUNS * (VERIFICATIONS + 1)))
-		awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n=$n \
+		awk -v d=$((t1 - t0)) -v hz="$TICK" -v n=$n \
 			'BEGIN { printf "postgres pgserver-cpu-ms %.3f\n", d / hz * 1000 / n }' >>"$WORK/results"
 		echo "  PostgreSQL server processes: $(tail -n 1 "$WORK/results" | awk '{ print $3 }') ms CPU per verification (average over the $RUNS runs)"
 	fi
@@ -111,7 +82,7 @@ run() {
 	fi
 }
 
-echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== machine: $(nproc) cores, load $(load_avg)"
 : >"$WORK/results"
 STEAL0=$(cpu_stat)
 echo "== sqlite: $RUNS runs × $VERIFICATIONS verifications, $REALNAME_BENCH_WORKERS workers"
@@ -123,16 +94,11 @@ else
 	echo "== postgres ($PG): $RUNS runs × $VERIFICATIONS verifications, $REALNAME_BENCH_WORKERS workers"
 	run postgres
 fi
-echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg); CPU steal (hypervisor) during the runs: $(steal_since "$STEAL0")"
+echo "== load after: $(load_avg); CPU steal (hypervisor) during the runs: $(steal_since "$STEAL0")"
 
 echo
 echo "== medians of $RUNS runs"
-awk '
-	function median(list,   a, n, i, j, t) {
-		n = split(list, a, " ")
-		for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+awk "$MEDIAN_AWK"'
 	{ v[$1, $2] = v[$1, $2] " " $3 }
 	END {
 		printf "%-9s %16s %8s %8s %24s %22s\n", "database", "verifications/s", "p50 ms", "p99 ms", "test process cpu-ms/ver", "PostgreSQL cpu-ms/ver"
