@@ -172,12 +172,16 @@ func (l *loop) disconnect(c *conn) {
 
 // run sends every request due before the end, on time if it can, and
 // reads the answers. Requests still not sent at the end (the server or the
-// generator fell behind) go out late, and answers still outstanding are
+// generator fell behind) go out late, up to half of -timeout after the end
+// (later ones are counted as not sent), and answers still outstanding are
 // waited for, up to -timeout after the end.
 func (l *loop) run() {
 	res := l.res
 	cpu0, measuring, ended := time.Duration(0), false, false
 	deadline := l.end + l.cfg.timeout
+	// Late requests go out until half the timeout after the end, so every
+	// request sent has had at least half the timeout for its answer.
+	sendCutoff := l.end + l.cfg.timeout/2
 	setTimerSlack()
 	yielded := l.clk.now()
 	for {
@@ -210,7 +214,10 @@ func (l *loop) run() {
 			if c.finished {
 				continue
 			}
-			if c.due >= l.end {
+			if c.due >= l.end || now >= sendCutoff {
+				// Past the cut-off, what is left is counted as not sent:
+				// an answer to a request sent later could not be told
+				// apart from a lost one at the deadline.
 				c.finished = true
 				continue
 			}

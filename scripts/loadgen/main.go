@@ -46,10 +46,11 @@
 // went out. A large lag means the generator itself was late (CPU-starved),
 // not the server. "Behind at the end" is how long before the end of the
 // run the oldest request not yet sent by then was due: the server (or the
-// generator) did not keep up. Such requests still go out, late, and
-// answers still outstanding are waited for, for up to -timeout after the
-// end; requests that could not be sent by then are counted as not sent,
-// answers that did not come as errors.
+// generator) did not keep up. Such requests still go out, late, for up to
+// half of -timeout after the end, and answers still outstanding are waited
+// for, for up to -timeout after the end; requests that could not be sent by
+// the first are counted as not sent, answers that did not come by the
+// second as errors (each had at least half of -timeout to come).
 //
 //	go run ./scripts/loadgen -url http://127.0.0.1:18180/ -rate 20000 -duration 10s
 //	go run ./scripts/loadgen -url http://127.0.0.1:18181/api/v1/auth/verify -method POST \
