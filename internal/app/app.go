@@ -24,6 +24,7 @@ import (
 	"github.com/realname/realname/internal/provider/cloudauthsim"
 	"github.com/realname/realname/internal/realname"
 	sqlstore "github.com/realname/realname/internal/storage/sql"
+	"github.com/realname/realname/web"
 )
 
 // SandboxPrefix is where the Cloudauth simulator is mounted in sandbox mode.
@@ -113,6 +114,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
+	pages := web.Handler()
+	mux.Handle("GET /sdk/", pages)
+	mux.Handle("GET /demo/", pages)
 	if a.sim != nil {
 		mux.Handle(SandboxPrefix+"/", http.StripPrefix(SandboxPrefix, a.sim))
 		if a.apiKey, err = devAPIKey(ctx, cfg.DataDir, a.store, httpapi.NewAPIKey); err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,28 +13,6 @@ import (
 
 	"github.com/realname/realname/internal/realname"
 )
-
-// RequireEnv is the environment variable that turns skips into failures:
-// "all", or a comma-separated list of parts such as "postgres".
-const RequireEnv = "REALNAME_TEST_REQUIRE"
-
-// RequireOrSkip returns the value of envVar. If it is empty the test is
-// skipped — unless REALNAME_TEST_REQUIRE is "all" or lists part, in which
-// case the test fails, so CI cannot pass by silently skipping a backend.
-func RequireOrSkip(t *testing.T, envVar, part string) string {
-	t.Helper()
-	if v := os.Getenv(envVar); v != "" {
-		return v
-	}
-	req := os.Getenv(RequireEnv)
-	for p := range strings.SplitSeq(req, ",") {
-		if p = strings.TrimSpace(p); p == "all" || p == part {
-			t.Fatalf("%s is not set, but %s=%q requires %s", envVar, RequireEnv, req, part)
-		}
-	}
-	t.Skipf("%s is not set; skipping %s", envVar, part)
-	return ""
-}
 
 // Run runs the suite. open must return a fresh, empty, migrated store for
 // the test and arrange for its cleanup (t.Cleanup); every subtest gets its

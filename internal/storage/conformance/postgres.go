@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
+
+	"github.com/realname/realname/internal/testenv"
 )
 
 // PostgresEnv names the PostgreSQL server tests may use.
@@ -23,7 +25,7 @@ func PostgresURL(tb testing.TB) string {
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
 		if t, ok := tb.(*testing.T); ok {
-			RequireOrSkip(t, PostgresEnv, "postgres") // fails under REALNAME_TEST_REQUIRE
+			testenv.RequireOrSkip(t, PostgresEnv, "postgres") // fails under REALNAME_TEST_REQUIRE
 		}
 		tb.Skipf("%s is not set; skipping postgres", PostgresEnv)
 	}

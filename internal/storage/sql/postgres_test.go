@@ -5,10 +5,11 @@ import (
 
 	"github.com/realname/realname/internal/realname"
 	"github.com/realname/realname/internal/storage/conformance"
+	"github.com/realname/realname/internal/testenv"
 )
 
 func TestPostgresConformance(t *testing.T) {
-	conformance.RequireOrSkip(t, conformance.PostgresEnv, "postgres")
+	testenv.RequireOrSkip(t, conformance.PostgresEnv, "postgres")
 	conformance.Run(t, func(t *testing.T) realname.Store {
 		return openMigrated(t, conformance.PostgresURL(t))
 	})

@@ -1,4 +1,4 @@
-package conformance_test
+package testenv_test
 
 import (
 	"os"
@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/realname/realname/internal/storage/conformance"
+	"github.com/realname/realname/internal/testenv"
 )
 
-const helperEnv = "REALNAME_CONFORMANCE_HELPER"
+const helperEnv = "REALNAME_TESTENV_HELPER"
 
 func TestRequireOrSkip(t *testing.T) {
 	if os.Getenv(helperEnv) == "1" {
-		v := conformance.RequireOrSkip(t, "REALNAME_CONFORMANCE_PROBE", "postgres")
+		v := testenv.RequireOrSkip(t, "REALNAME_TESTENV_PROBE", "postgres")
 		t.Logf("value=%s", v)
 		return
 	}
@@ -30,7 +30,7 @@ func TestRequireOrSkip(t *testing.T) {
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestRequireOrSkip$", "-test.v")
 		cmd.Env = append(os.Environ(), helperEnv+"=1",
-			"REALNAME_CONFORMANCE_PROBE="+c.probe, conformance.RequireEnv+"="+c.require)
+			"REALNAME_TESTENV_PROBE="+c.probe, testenv.RequireEnv+"="+c.require)
 		out, err := cmd.CombinedOutput()
 		got := "PASS"
 		switch {
