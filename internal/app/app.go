@@ -18,6 +18,7 @@ import (
 
 	"github.com/realname/realname/internal/cache"
 	"github.com/realname/realname/internal/config"
+	"github.com/realname/realname/internal/demo"
 	"github.com/realname/realname/internal/httpapi"
 	"github.com/realname/realname/internal/notify"
 	"github.com/realname/realname/internal/provider/aliyun"
@@ -123,6 +124,19 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 			return nil, err
 		}
 	}
+	// The platform demo's backend acts as a platform with the development
+	// API key, so it runs only in sandbox mode; elsewhere its API says so.
+	var demoAPI http.Handler = demo.Disabled()
+	if a.apiKey != "" {
+		if demoAPI, err = demo.New(demo.Config{
+			RealnameURL: a.loopbackURL(), APIKey: a.apiKey,
+			SecureCookie: strings.HasPrefix(a.baseURL, "https://"), Logger: log.With("component", "demo"),
+		}); err != nil {
+			return nil, err
+		}
+	}
+	mux.Handle("GET /demo/api/", demoAPI)
+	mux.Handle("POST /demo/api/", demoAPI)
 	a.server = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -178,6 +192,20 @@ func (a *App) provider() (realname.Provider, error) {
 	})
 }
 
+// loopbackURL is how this process reaches its own API (the demo backend
+// calls it over HTTP, as a platform would), whatever the public URL is.
+func (a *App) loopbackURL() string {
+	tcp, ok := a.listener.Addr().(*net.TCPAddr)
+	if !ok {
+		return a.baseURL
+	}
+	host := "127.0.0.1"
+	if tcp.IP.IsLoopback() {
+		host = tcp.IP.String()
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+}
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -188,6 +216,7 @@ func (a *App) banner(w io.Writer) {
 	fmt.Fprintf(w, "realname listening on %s (provider %s, database %s)\n", a.baseURL, a.cfg.Provider, a.store.Dialect())
 	if a.apiKey != "" {
 		fmt.Fprintf(w, "development API key: %s\n", a.apiKey)
+		fmt.Fprintf(w, "demo: %s/demo/\n", a.baseURL)
 		fmt.Fprintf(w, "try: curl -H 'Authorization: Bearer %s' %s/api/v1/auth/supported_documents\n", a.apiKey, a.baseURL)
 	}
 }
