@@ -1,0 +1,457 @@
+// The platform demo (家书): how a letter-writing platform uses the realname
+// SDK in the browser. The platform's own backend (/demo/api/, package
+// internal/demo) signs the person in, mints their short-lived user token and
+// checks the verification again before it sends a letter; the API key never
+// reaches this page.
+import RealnameAuth from '/sdk/realname.js';
+
+// The version of the consent notice shown on this page
+// (internal/realname/consent.go NoticeVersion).
+const NOTICE_VERSION = '2026-11-01';
+
+const $ = (id) => document.getElementById(id);
+const el = {
+  signedOut: $('signed-out'), signedIn: $('signed-in'), signin: $('signin'), signout: $('signout'),
+  userId: $('user-id'), accountError: $('account-error'),
+  statusCard: $('status-card'), statusTitle: $('status-title'), status: $('status'), statusDetail: $('status-detail'),
+  progress: $('progress'),
+  verifyCard: $('verify-card'), form: $('verify-form'), name: $('real-name'), nameMsg: $('real-name-msg'),
+  idNumber: $('id-number'), idMsg: $('id-number-msg'), next: $('next'),
+  consent: $('consent'), consentTitle: $('consent-title'), consentId: $('consent-id'), consentFace: $('consent-face'),
+  consentMsg: $('consent-msg'), start: $('start'), back: $('back'), verifyError: $('verify-error'),
+  letterCard: $('letter-card'), letterForm: $('letter-form'), letter: $('letter'), letterMsg: $('letter-msg'),
+  letterCount: $('letter-count'), send: $('send'),
+};
+
+// Messages for codes the SDK might not know (the demo backend's own codes
+// arrive with a Chinese `error` text and are shown as they are).
+const FALLBACK = {
+  NETWORK: '网络连接失败，请检查网络后重试。',
+  REQUIRED_NAME: '请填写姓名。',
+  REQUIRED_ID: '请填写身份证号码。',
+};
+
+// message turns an error code into a Chinese sentence for the person.
+function message(code, fallback) {
+  let m = '';
+  try {
+    m = RealnameAuth.messages(code, 'zh') || '';
+  } catch {
+    m = '';
+  }
+  return m || FALLBACK[code] || fallback || '出现了问题，请稍后再试。';
+}
+
+const hasHan = (s) => typeof s === 'string' && /[\u4e00-\u9fff]/.test(s);
+
+// --- the platform's backend ---
+
+async function api(path, body, method = 'POST') {
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (method === 'POST') {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body || {});
+  }
+  let resp;
+  try {
+    resp = await fetch('/demo/api/' + path, init);
+  } catch {
+    return { ok: false, status: 0, data: { code: 'NETWORK', error: FALLBACK.NETWORK } };
+  }
+  let data = {};
+  try {
+    data = await resp.json();
+  } catch {
+    data = { code: 'BAD_ANSWER', error: '服务器的回答无法识别，请稍后再试。' };
+  }
+  return { ok: resp.ok, status: resp.status, data };
+}
+
+let cachedToken = null;
+
+// getToken gives the SDK a user token for the signed-in person, minted by
+// the platform's backend and reused until a minute before it expires.
+async function getToken() {
+  if (cachedToken && Date.parse(cachedToken.expires_at) - Date.now() > 60_000) {
+    return cachedToken.token;
+  }
+  const r = await api('token', {});
+  if (!r.ok) {
+    if (r.status === 401) showSignedOut('登录已过期，请重新登录。');
+    const err = new Error(r.data.error || '无法获取认证凭证');
+    err.code = r.data.code;
+    throw err;
+  }
+  cachedToken = r.data;
+  return cachedToken.token;
+}
+
+const auth = new RealnameAuth({ getToken, lang: 'zh' });
+
+// --- state and the status line ---
+
+let userId = null;
+let verified = false;
+let sdkBusy = 0; // initAuth or resume running (the SDK polls)
+let pollTimer = null; // our own polling while a session is open
+
+function setBusy() {
+  const busy = sdkBusy > 0 || pollTimer !== null;
+  el.progress.classList.toggle('busy', busy);
+  el.progress.setAttribute('aria-hidden', busy ? 'false' : 'true');
+  el.statusCard.setAttribute('aria-busy', busy ? 'true' : 'false');
+}
+
+function dateOf(t) {
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return '';
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+function setStatus(state, text, detail = '') {
+  el.status.dataset.state = state;
+  if (el.status.textContent !== text) el.status.textContent = text;
+  if (el.statusDetail.textContent !== detail) el.statusDetail.textContent = detail;
+}
+
+// renderStatus shows a status answer of the SDK (checkAuthStatus or the
+// authsuccess event) and decides what the person can do next.
+function renderStatus(ans) {
+  verified = false;
+  let open = false;
+  if (!ans || ans.success === false) {
+    if (ans && ans.code === 'USER_NOT_FOUND') {
+      setStatus('unverified', '未认证', '您还没有进行实名认证。');
+    } else {
+      setStatus('unknown', '暂时无法查询认证状态', message(ans && ans.code, ans && ans.reason));
+    }
+  } else if (ans.status === 'success' && ans.is_valid) {
+    verified = true;
+    const until = dateOf(ans.expire_time);
+    setStatus('verified', until ? `已认证，有效期至 ${until}` : '已认证',
+      ans.real_name ? `认证姓名：${ans.real_name}` : '');
+  } else if (ans.status === 'pending' || ans.status === 'processing') {
+    open = true;
+    setStatus('pending', '认证中', '请在打开的页面完成人脸核验，完成后这里会自动更新。');
+  } else if (ans.status === 'failed') {
+    setStatus('unverified', '未认证', '上次认证没有通过，您可以重新认证。');
+  } else if (ans.status === 'cancelled') {
+    setStatus('unverified', '未认证', '上次认证已取消或超时，您可以重新认证。');
+  } else if (ans.status === 'expired' || ans.status === 'success') {
+    setStatus('unverified', '认证已过期', '请重新进行实名认证。');
+  } else {
+    setStatus('unverified', '未认证', '');
+  }
+  el.verifyCard.hidden = verified;
+  if (open) schedulePoll();
+  setBusy();
+}
+
+async function refreshStatus() {
+  if (!userId) return;
+  let ans;
+  try {
+    ans = await auth.checkAuthStatus(userId);
+  } catch (e) {
+    ans = { success: false, code: e && e.code, reason: e && e.message };
+  }
+  if (userId) renderStatus(ans);
+}
+
+// schedulePoll keeps the status fresh while a session is open and the SDK
+// is not polling itself (after a reload, say).
+function schedulePoll() {
+  if (pollTimer !== null || sdkBusy > 0) return;
+  pollTimer = setTimeout(async () => {
+    await refreshStatus();
+    pollTimer = null;
+    if (el.status.dataset.state === 'pending' && sdkBusy === 0) schedulePoll();
+    setBusy();
+  }, 2000);
+  setBusy();
+}
+
+function stopPoll() {
+  if (pollTimer !== null) clearTimeout(pollTimer);
+  pollTimer = null;
+  setBusy();
+}
+
+async function whileSDK(promise) {
+  sdkBusy++;
+  stopPoll();
+  setBusy();
+  try {
+    await promise;
+  } catch {
+    // The SDK reports through its events; nothing more to say here.
+  } finally {
+    sdkBusy--;
+    if (sdkBusy === 0 && el.status.dataset.state === 'pending') schedulePoll();
+    setBusy();
+  }
+}
+
+// --- the SDK's events ---
+
+function showError(box, text) {
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+auth.on('authinit', () => {
+  showError(el.verifyError, '');
+  setStatus('pending', '认证中', '请在打开的页面完成人脸核验，完成后这里会自动更新。');
+  setBusy();
+});
+
+auth.on('authsuccess', (ans) => {
+  showError(el.verifyError, '');
+  closeConsent();
+  if (ans && ans.status) renderStatus(ans);
+  else refreshStatus();
+});
+
+auth.on('authfail', (ev) => {
+  showError(el.verifyError, message(ev && ev.code, ev && ev.reason));
+  refreshStatus();
+});
+
+auth.on('authcancel', () => {
+  showError(el.verifyError, '您取消了人脸核验，可以随时重新开始。');
+  refreshStatus();
+});
+
+auth.on('autherror', (ev) => {
+  const code = ev && ev.code;
+  const text = message(code, hasHan(ev && ev.message) ? ev.message : '');
+  if (code === 'INVALID_NAME') {
+    closeConsent();
+    setFieldMessage(el.name, el.nameMsg, text);
+    el.name.focus();
+  } else if (code === 'INVALID_ID_NUMBER') {
+    closeConsent();
+    setFieldMessage(el.idNumber, el.idMsg, text);
+    el.idNumber.focus();
+  } else if (code === 'ALREADY_AUTHENTICATED') {
+    closeConsent();
+    refreshStatus();
+    return;
+  } else {
+    showError(el.verifyError, text);
+  }
+  refreshStatus();
+});
+
+// --- the form: instant checks with the SDK's rules (the server's rules) ---
+
+function setFieldMessage(input, box, text) {
+  box.textContent = text;
+  input.setAttribute('aria-invalid', text ? 'true' : 'false');
+}
+
+function validationText(r, requiredCode) {
+  if (r.code === 'REQUIRED') return FALLBACK[requiredCode];
+  if (hasHan(r.message)) return r.message;
+  return message(r.code, r.message);
+}
+
+function checkField(input, box, validate, requiredCode, show) {
+  const v = input.value.trim();
+  const r = v ? validate(v) : { ok: false, code: 'REQUIRED' };
+  if (r.ok) setFieldMessage(input, box, '');
+  else if (show) setFieldMessage(input, box, validationText(r, requiredCode));
+  return r.ok;
+}
+
+const checkName = (show) => checkField(el.name, el.nameMsg, (s) => RealnameAuth.validateName(s), 'REQUIRED_NAME', show);
+const checkID = (show) => checkField(el.idNumber, el.idMsg, (s) => RealnameAuth.validateIdNumber(s), 'REQUIRED_ID', show);
+
+const touched = new Set();
+el.name.addEventListener('blur', () => {
+  if (el.name.value.trim()) touched.add('name');
+  if (touched.has('name')) checkName(true);
+});
+el.name.addEventListener('input', () => checkName(touched.has('name')));
+el.idNumber.addEventListener('blur', () => {
+  const up = el.idNumber.value.trim().toUpperCase();
+  if (up !== el.idNumber.value) el.idNumber.value = up;
+  if (up) touched.add('id');
+  if (touched.has('id')) checkID(true);
+});
+el.idNumber.addEventListener('input', () => checkID(touched.has('id') || el.idNumber.value.trim().length >= 18));
+
+el.form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  touched.add('name');
+  touched.add('id');
+  el.idNumber.value = el.idNumber.value.trim().toUpperCase();
+  const okName = checkName(true);
+  const okID = checkID(true);
+  if (!okName) {
+    el.name.focus();
+    return;
+  }
+  if (!okID) {
+    el.idNumber.focus();
+    return;
+  }
+  showError(el.verifyError, '');
+  openConsent();
+});
+
+// --- consent: two separate checkboxes (PIPL Arts. 28–29) ---
+
+function openConsent() {
+  el.consentId.checked = false;
+  el.consentFace.checked = false;
+  el.consentMsg.textContent = '';
+  el.consent.hidden = false;
+  el.form.hidden = true;
+  el.consentTitle.focus();
+}
+
+function closeConsent() {
+  el.consent.hidden = true;
+  el.form.hidden = false;
+}
+
+el.back.addEventListener('click', () => {
+  closeConsent();
+  el.name.focus();
+});
+
+for (const box of [el.consentId, el.consentFace]) {
+  box.addEventListener('change', () => {
+    if (el.consentId.checked && el.consentFace.checked) el.consentMsg.textContent = '';
+  });
+}
+
+el.start.addEventListener('click', () => {
+  if (!el.consentId.checked || !el.consentFace.checked) {
+    el.consentMsg.textContent = !el.consentId.checked && !el.consentFace.checked
+      ? '请分别勾选同意处理身份证号码和人脸信息后再继续。'
+      : !el.consentId.checked ? '请勾选同意处理身份证号码。' : '请勾选同意进行人脸核验。';
+    (el.consentId.checked ? el.consentFace : el.consentId).focus();
+    return;
+  }
+  const consent = {
+    notice_version: NOTICE_VERSION,
+    accepted_at: new Date().toISOString(),
+    scopes: ['id_number', 'face'],
+  };
+  el.start.disabled = true;
+  whileSDK(auth.initAuth({
+    userId, realName: el.name.value.trim(), idCardNumber: el.idNumber.value.trim().toUpperCase(), consent,
+  })).finally(() => {
+    el.start.disabled = false;
+  });
+});
+
+// --- the letter: the backend checks the verification again ---
+
+el.letter.addEventListener('input', () => {
+  const n = [...el.letter.value].length;
+  el.letterCount.textContent = n ? ` 已写 ${n} 字。` : '';
+  if (n) el.letter.removeAttribute('aria-invalid');
+});
+
+el.letterForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  el.letterMsg.classList.remove('sent');
+  const text = el.letter.value.trim();
+  if (!text) {
+    el.letterMsg.textContent = '请先写下信的内容。';
+    el.letter.setAttribute('aria-invalid', 'true');
+    el.letter.focus();
+    return;
+  }
+  el.send.disabled = true;
+  el.letterMsg.textContent = '正在寄出…';
+  const r = await api('letters', { text });
+  el.send.disabled = false;
+  if (r.ok && r.data.sent) {
+    el.letterMsg.textContent = '信已寄出。';
+    el.letterMsg.classList.add('sent');
+    el.letter.value = '';
+    el.letterCount.textContent = '';
+    return;
+  }
+  if (r.status === 401) {
+    showSignedOut('登录已过期，请重新登录。');
+    return;
+  }
+  el.letterMsg.textContent = r.data.error || message(r.data.code);
+  if (r.data.code === 'NOT_VERIFIED') refreshStatus();
+});
+
+// --- signing in and out ---
+
+function showSignedIn(id) {
+  userId = id;
+  el.userId.textContent = id;
+  el.signedOut.hidden = true;
+  el.signedIn.hidden = false;
+  el.statusCard.hidden = false;
+  el.verifyCard.hidden = false;
+  el.letterCard.hidden = false;
+  showError(el.accountError, '');
+}
+
+function showSignedOut(why = '') {
+  userId = null;
+  verified = false;
+  cachedToken = null;
+  stopPoll();
+  el.signedOut.hidden = false;
+  el.signedIn.hidden = true;
+  el.statusCard.hidden = true;
+  el.verifyCard.hidden = true;
+  el.letterCard.hidden = true;
+  closeConsent();
+  el.form.reset();
+  el.letterForm.reset();
+  touched.clear();
+  for (const [i, m] of [[el.name, el.nameMsg], [el.idNumber, el.idMsg]]) setFieldMessage(i, m, '');
+  el.letterMsg.textContent = '';
+  showError(el.verifyError, '');
+  setStatus('unknown', '正在查询…');
+  showError(el.accountError, why);
+}
+
+el.signin.addEventListener('click', async () => {
+  el.signin.disabled = true;
+  const r = await api('signin', {});
+  el.signin.disabled = false;
+  if (!r.ok) {
+    showError(el.accountError, r.data.error || message(r.data.code));
+    return;
+  }
+  showSignedIn(r.data.user_id);
+  el.statusTitle.focus();
+  await refreshStatus();
+});
+
+el.signout.addEventListener('click', async () => {
+  await api('signout', {});
+  showSignedOut();
+  el.signin.focus();
+});
+
+// --- start ---
+
+async function main() {
+  const r = await api('me', null, 'GET');
+  if (!r.ok) {
+    showSignedOut(r.status === 401 ? '' : r.data.error || message(r.data.code));
+    return;
+  }
+  showSignedIn(r.data.user_id);
+  // A phone that came back from the provider's page: the SDK goes on
+  // polling the session it started.
+  whileSDK(Promise.resolve().then(() => auth.resume()));
+  await refreshStatus();
+}
+
+main();
