@@ -20,9 +20,10 @@
 // Paths are relative to the handler root.
 //
 //	GET|POST /                              the RPC API (query string and form body are merged)
-//	GET      /verify/{certifyId}            the sandbox page (HTML, zh-CN, no script, no inline style)
+//	GET      /verify/{certifyId}            the sandbox page (HTML, zh-CN, no inline script or style; works without JavaScript)
 //	POST     /verify/{certifyId}/complete   form field outcome=pass|face_mismatch|liveness_attack|cancel
 //	GET      /static/sim.css                the page's stylesheet (embedded)
+//	GET      /static/sim.js                 the page's script: steps and optional camera preview (embedded)
 //
 // Everything else is 404.
 //

@@ -160,9 +160,10 @@ func New(cfg Config) (*Simulator, error) {
 func (s *Simulator) now() time.Time { return s.cfg.Now() }
 
 // ServeHTTP routes: "/" is the RPC API, "/verify/{id}" the hosted page,
-// "/verify/{id}/complete" its form target, "/static/sim.css" its
-// stylesheet; everything else is 404. Paths are relative to the handler
-// root, so the simulator can be mounted with http.StripPrefix.
+// "/verify/{id}/complete" its form target, "/static/sim.css" and
+// "/static/sim.js" its stylesheet and script; everything else is 404.
+// Paths are relative to the handler root, so the simulator can be mounted
+// with http.StripPrefix.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
@@ -170,6 +171,8 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveRPC(w, r)
 	case p == "/static/sim.css":
 		s.serveCSS(w, r)
+	case p == "/static/sim.js":
+		s.serveJS(w, r)
 	case strings.HasPrefix(p, "/verify/"):
 		id, tail, hasTail := strings.Cut(p[len("/verify/"):], "/")
 		switch {
