@@ -95,8 +95,11 @@ let verified = false;
 let sdkBusy = 0; // initAuth or resume running (the SDK polls)
 let pollTimer = null; // our own polling while a session is open
 
+let waiting = false; // between the SDK's authinit and the session's end
+
 function setBusy() {
-  const busy = sdkBusy > 0 || pollTimer !== null;
+  const pending = el.status.dataset.state === 'pending';
+  const busy = pollTimer !== null || (sdkBusy > 0 && (waiting || pending));
   el.progress.classList.toggle('busy', busy);
   el.progress.setAttribute('aria-hidden', busy ? 'false' : 'true');
   el.statusCard.setAttribute('aria-busy', busy ? 'true' : 'false');
@@ -118,6 +121,7 @@ function setStatus(state, text, detail = '') {
 // renderStatus shows a status answer of the SDK (checkAuthStatus or the
 // authsuccess event) and decides what the person can do next.
 function renderStatus(ans) {
+  const wasVerified = verified;
   verified = false;
   let open = false;
   if (!ans || ans.success === false) {
@@ -144,6 +148,7 @@ function renderStatus(ans) {
     setStatus('unverified', '未认证', '');
   }
   el.verifyCard.hidden = verified;
+  if (verified && !wasVerified && !el.letterMsg.classList.contains('sent')) el.letterMsg.textContent = '';
   if (open) schedulePoll();
   setBusy();
 }
@@ -201,12 +206,14 @@ function showError(box, text) {
 }
 
 auth.on('authinit', () => {
+  waiting = true;
   showError(el.verifyError, '');
   setStatus('pending', '认证中', '请在打开的页面完成人脸核验，完成后这里会自动更新。');
   setBusy();
 });
 
 auth.on('authsuccess', (ans) => {
+  waiting = false;
   showError(el.verifyError, '');
   closeConsent();
   if (ans && ans.status) renderStatus(ans);
@@ -214,16 +221,19 @@ auth.on('authsuccess', (ans) => {
 });
 
 auth.on('authfail', (ev) => {
+  waiting = false;
   showError(el.verifyError, message(ev && ev.code, ev && ev.reason));
   refreshStatus();
 });
 
 auth.on('authcancel', () => {
+  waiting = false;
   showError(el.verifyError, '您取消了人脸核验，可以随时重新开始。');
   refreshStatus();
 });
 
 auth.on('autherror', (ev) => {
+  waiting = false;
   const code = ev && ev.code;
   const text = message(code, hasHan(ev && ev.message) ? ev.message : '');
   if (code === 'INVALID_NAME') {
@@ -258,7 +268,7 @@ function validationText(r, requiredCode) {
 }
 
 function checkField(input, box, validate, requiredCode, show) {
-  const v = input.value.trim();
+  const v = input === el.idNumber ? input.value.trim().toUpperCase() : input.value.trim();
   const r = v ? validate(v) : { ok: false, code: 'REQUIRED' };
   if (r.ok) setFieldMessage(input, box, '');
   else if (show) setFieldMessage(input, box, validationText(r, requiredCode));

@@ -1,0 +1,265 @@
+package demo_test
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/realname/realname/internal/app"
+	"github.com/realname/realname/internal/browsertest"
+)
+
+// The answers the demo provokes on purpose and shows to the person: nobody
+// signed in yet, a user who never started, a letter refused.
+func expectShownErrors(p *browsertest.Page) {
+	p.Expect(`status of 401 .*/demo/api/me`)
+	p.Expect(`status of 404 .*/api/v1/auth/status/`)
+	p.Expect(`status of 403 .*/demo/api/letters`)
+}
+
+// openVerifyURL is the verify_url of the user's open session: an init for
+// the same person returns the session the page started.
+func openVerifyURL(t *testing.T, a *app.App, user string) string {
+	t.Helper()
+	var init struct {
+		VerifyURL string `json:"verify_url"`
+		Code      string `json:"code"`
+	}
+	code := api(t, http.MethodPost, a.URL()+"/api/v1/auth/init", a.DevAPIKey(), map[string]any{
+		"user_id": user, "real_name": "张三", "id_card_number": "11010519491231002X", "consent": consent(),
+	}, &init)
+	if code != 200 || init.VerifyURL == "" {
+		t.Fatalf("init for the open session: %d %+v", code, init)
+	}
+	return init.VerifyURL
+}
+
+func waitOpenSession(t *testing.T, a *app.App, user string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var st struct{ Status string }
+		api(t, http.MethodGet, a.URL()+"/api/v1/auth/status/"+user, a.DevAPIKey(), nil, &st)
+		if st.Status == "processing" || st.Status == "pending" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no open session for %s (status %q)", user, st.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func textOf(p *browsertest.Page, sel string) string {
+	var s string
+	p.Eval(`document.querySelector(`+jsString(sel)+`).textContent`, &s)
+	return s
+}
+
+func clear(p *browsertest.Page, id string) {
+	p.Eval(`document.getElementById(`+jsString(id)+`).value = ''`, nil)
+}
+
+func jsString(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
+
+// signInAndFailTheForm opens the demo, signs in, tries a letter (refused),
+// and submits a bad ID number (the message under the field). It returns the
+// demo user's id.
+func signInAndFailTheForm(t *testing.T, p *browsertest.Page, base, shot string) string {
+	t.Helper()
+	p.Navigate(base + "/demo/")
+	p.WaitVisible("#signin")
+	p.Screenshot(shot + "-signed-out")
+	p.Click("#signin")
+	p.WaitText("#status", "未认证")
+	user := p.Text("#user-id")
+	if !strings.HasPrefix(user, "demo_") {
+		t.Fatalf("user id %q", user)
+	}
+
+	// A letter before verifying: refused by the backend, said in Chinese.
+	p.SetValue("#letter", "妈妈，我很好，勿念。")
+	p.Click("#send")
+	p.WaitText("#letter-msg", "只有通过实名认证的用户才能寄信")
+
+	// A bad ID number: the SDK's check, under the field, before any request.
+	p.Type("#real-name", "张三")
+	p.Type("#id-number", "110105194912310021") // wrong check character
+	p.Click("#next")
+	var invalid string
+	p.Eval(`document.getElementById('id-number').getAttribute('aria-invalid')`, &invalid)
+	if invalid != "true" || textOf(p, "#id-number-msg") == "" {
+		t.Errorf("bad ID number: aria-invalid %q, message %q", invalid, textOf(p, "#id-number-msg"))
+	}
+	var hidden bool
+	p.Eval(`document.getElementById('consent').hidden`, &hidden)
+	if !hidden {
+		t.Error("the consent step opened for a bad ID number")
+	}
+	p.Screenshot(shot + "-bad-number")
+
+	// Fixed: the message goes away as the person types.
+	clear(p, "id-number")
+	p.Type("#id-number", "11010519491231002x")
+	p.Eval(`document.getElementById('id-number').getAttribute('aria-invalid')`, &invalid)
+	if invalid != "false" {
+		t.Errorf("fixed ID number: aria-invalid %q, message %q", invalid, textOf(p, "#id-number-msg"))
+	}
+	p.Click("#next")
+	p.WaitVisible("#consent")
+
+	// Both consents are needed, each on its own.
+	p.Click("#consent-id")
+	p.Click("#start")
+	p.WaitText("#consent-msg", "人脸核验")
+	p.Screenshot(shot + "-consent")
+	p.Click("#consent-face")
+	return user
+}
+
+func noHorizontalScroll(t *testing.T, p *browsertest.Page, when string) {
+	t.Helper()
+	var ok bool
+	p.Eval(`document.documentElement.scrollWidth <= window.innerWidth`, &ok)
+	if !ok {
+		t.Errorf("%s: the page scrolls sideways", when)
+	}
+}
+
+func sendLetter(t *testing.T, p *browsertest.Page) {
+	t.Helper()
+	clear(p, "letter")
+	p.Type("#letter", "妈妈，我很好，勿念。")
+	p.Click("#send")
+	p.WaitText("#letter-msg", "信已寄出")
+}
+
+func TestDemoInTheBrowserDesktop(t *testing.T) {
+	b := browsertest.New(t)
+	a := startApp(t)
+	p := b.Page(t, browsertest.Desktop)
+	expectShownErrors(p)
+	user := signInAndFailTheForm(t, p, a.URL(), "demo-desktop")
+
+	statusHeight := func() float64 {
+		var h float64
+		p.Eval(`document.getElementById('status-card').getBoundingClientRect().height`, &h)
+		return h
+	}
+	before := statusHeight()
+
+	// Each outcome the provider's page can end with, finished from here
+	// while the page polls (as the sandbox page does when a person clicks).
+	for _, c := range []struct{ outcome, status string }{
+		{"face_mismatch", "未认证"},
+		{"liveness_attack", "未认证"},
+		{"pass", "已认证，有效期至 "},
+	} {
+		p.Click("#start")
+		p.WaitText("#status", "认证中")
+		waitOpenSession(t, a, user)
+		if h := statusHeight(); h != before {
+			t.Errorf("%s: the status card is %v px high while polling, %v before", c.outcome, h, before)
+		}
+		Complete(t, openVerifyURL(t, a, user), c.outcome)
+		p.WaitText("#status", c.status)
+		if c.outcome != "pass" {
+			p.WaitVisible("#verify-error")
+			if msg := textOf(p, "#verify-error"); msg == "" {
+				t.Errorf("%s: no message", c.outcome)
+			}
+			p.Screenshot("demo-desktop-" + c.outcome)
+			p.WaitVisible("#consent")
+		}
+	}
+	want := time.Now().AddDate(1, 0, 0).Format("2006-01-02")
+	p.WaitText("#status", want)
+	if h := statusHeight(); h != before {
+		t.Errorf("verified: the status card is %v px high, %v before", h, before)
+	}
+	var verifyShown bool
+	p.Eval(`!document.getElementById('verify-card').hidden`, &verifyShown)
+	if verifyShown {
+		t.Error("the verification form is still shown to a verified person")
+	}
+	sendLetter(t, p)
+	shot := p.Screenshot("demo-desktop-verified")
+	p.CheckClean()
+	copyToDocs(t, shot, "demo-desktop.png")
+
+	// A reload keeps the session and shows the status straight away.
+	p.Navigate(a.URL() + "/demo/")
+	p.WaitText("#status", "已认证")
+	p.CheckClean()
+}
+
+func TestDemoInTheBrowserPhone(t *testing.T) {
+	b := browsertest.New(t)
+	a := startApp(t)
+	p := b.Page(t, browsertest.Phone)
+	expectShownErrors(p)
+	signInAndFailTheForm(t, p, a.URL(), "demo-phone")
+	noHorizontalScroll(t, p, "consent")
+
+	// On a phone the SDK sends the person to the provider's page and back.
+	for _, c := range []struct{ outcome, status string }{
+		{"face_mismatch", "未认证"},
+		{"pass", "已认证，有效期至 "},
+	} {
+		p.Click("#start")
+		// The sandbox page's steps (ids from cloudauthsim/static/sim.js):
+		// start, skip the camera, pick the outcome.
+		p.WaitVisible("#sim-start")
+		p.Click("#sim-start")
+		p.WaitVisible("#sim-skip-camera")
+		p.Click("#sim-skip-camera")
+		sel := `button[name=outcome][value=` + c.outcome + `]`
+		p.WaitVisible(sel)
+		p.Screenshot("demo-phone-sandbox-page")
+		p.Click(sel)
+		p.WaitText("#status", c.status)
+		if c.outcome != "pass" {
+			p.Screenshot("demo-phone-" + c.outcome)
+			noHorizontalScroll(t, p, c.outcome)
+			// The page came back fresh from the redirect: fill it in again.
+			p.Type("#real-name", "张三")
+			p.Type("#id-number", "11010519491231002X")
+			p.Click("#next")
+			p.WaitVisible("#consent")
+			p.Click("#consent-id")
+			p.Click("#consent-face")
+		}
+	}
+	sendLetter(t, p)
+	noHorizontalScroll(t, p, "verified")
+	shot := p.Screenshot("demo-phone-verified")
+	p.CheckClean()
+	copyToDocs(t, shot, "demo-phone.png")
+}
+
+// copyToDocs refreshes the README's screenshot when REALNAME_UPDATE_SCREENSHOTS
+// is set (the images are committed; a test run should not change them).
+func copyToDocs(t *testing.T, from, name string) {
+	t.Helper()
+	if os.Getenv("REALNAME_UPDATE_SCREENSHOTS") == "" {
+		return
+	}
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	root := filepath.Dir(filepath.Dir(from)) // test-screenshots/ is below the module root
+	dst, err := os.Create(filepath.Join(root, "docs", "images", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+}
