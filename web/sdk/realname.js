@@ -2,7 +2,7 @@
 // service. An ES module with no dependencies (ES2020); the classic-script
 // build /sdk/realname.global.js is derived from this file by web/sdk.go
 // (web.GlobalSDK): keep the module's own address read in one place (the
-// scriptUrl constant below) and the default export as the file's last line.
+// scriptUrl constant below) and the line that makes RealnameAuth the default the last one.
 // Guide: docs/sdk.md.
 
 const scriptUrl = import.meta.url;
