@@ -117,6 +117,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	mux.Handle("/", api)
 	pages := web.Handler()
 	mux.Handle("GET /sdk/", pages)
+	mux.Handle("GET /sdk/realname.global.js", web.SDKGlobalHandler())
 	mux.Handle("GET /demo/", pages)
 	if a.sim != nil {
 		mux.Handle(SandboxPrefix+"/", http.StripPrefix(SandboxPrefix, a.sim))

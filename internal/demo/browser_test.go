@@ -223,6 +223,9 @@ func TestDemoInTheBrowserPhone(t *testing.T) {
 		p.Click(sel)
 		p.WaitText("#status", c.status)
 		if c.outcome != "pass" {
+			// Back on the demo, the SDK finishes the session it started
+			// and says why it failed.
+			p.WaitVisible("#verify-error")
 			p.Screenshot("demo-phone-" + c.outcome)
 			noHorizontalScroll(t, p, c.outcome)
 			// The page came back fresh from the redirect: fill it in again.

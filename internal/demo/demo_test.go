@@ -358,6 +358,16 @@ func TestDemoPageIsServed(t *testing.T) {
 		!bytes.Contains(src, []byte(`'`+realname.NoticeVersion+`'`)) {
 		t.Errorf("demo.js: %d, imports the SDK and names notice %s?", js.StatusCode, realname.NoticeVersion)
 	}
+	// The SDK's classic build, for pages without modules.
+	g, err := http.Get(a.URL() + "/sdk/realname.global.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gsrc, _ := io.ReadAll(g.Body)
+	g.Body.Close()
+	if g.StatusCode != 200 || !strings.Contains(g.Header.Get("Content-Type"), "javascript") || !bytes.Contains(gsrc, []byte("RealnameAuth")) {
+		t.Errorf("/sdk/realname.global.js: %d %q, %d bytes", g.StatusCode, g.Header.Get("Content-Type"), len(gsrc))
+	}
 }
 
 func TestBannerNamesTheDemo(t *testing.T) {

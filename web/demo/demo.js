@@ -95,12 +95,14 @@ let verified = false;
 let sdkBusy = 0; // initAuth or resume running (the SDK polls)
 let pollTimer = null; // our own polling while a session is open
 
-let waiting = false; // between the SDK's authinit and the session's end
+let waiting = false; // the SDK polls a session (from authinit or resume() to its end)
 
 function setBusy() {
   const pending = el.status.dataset.state === 'pending';
-  const busy = pollTimer !== null || (sdkBusy > 0 && (waiting || pending));
+  const busy = waiting || pollTimer !== null || (sdkBusy > 0 && pending);
   el.progress.classList.toggle('busy', busy);
+  // One face check at a time: no second start while the SDK follows one.
+  el.start.disabled = waiting || sdkBusy > 0;
   el.progress.setAttribute('aria-hidden', busy ? 'false' : 'true');
   el.statusCard.setAttribute('aria-busy', busy ? 'true' : 'false');
 }
@@ -165,13 +167,13 @@ async function refreshStatus() {
 }
 
 // schedulePoll keeps the status fresh while a session is open and the SDK
-// is not polling itself (after a reload, say).
+// is not polling it itself (after a desktop reload, say).
 function schedulePoll() {
-  if (pollTimer !== null || sdkBusy > 0) return;
+  if (pollTimer !== null || sdkBusy > 0 || waiting) return;
   pollTimer = setTimeout(async () => {
     await refreshStatus();
     pollTimer = null;
-    if (el.status.dataset.state === 'pending' && sdkBusy === 0) schedulePoll();
+    if (el.status.dataset.state === 'pending') schedulePoll();
     setBusy();
   }, 2000);
   setBusy();
@@ -212,17 +214,17 @@ auth.on('authinit', () => {
   setBusy();
 });
 
-auth.on('authsuccess', (ans) => {
+auth.on('authsuccess', () => {
   waiting = false;
   showError(el.verifyError, '');
   closeConsent();
-  if (ans && ans.status) renderStatus(ans);
-  else refreshStatus();
+  // The event carries the session; the status answer has the validity.
+  refreshStatus();
 });
 
 auth.on('authfail', (ev) => {
   waiting = false;
-  showError(el.verifyError, message(ev && ev.code, ev && ev.reason));
+  showError(el.verifyError, message(ev && ev.code, hasHan(ev && ev.message) ? ev.message : ''));
   refreshStatus();
 });
 
@@ -275,8 +277,8 @@ function checkField(input, box, validate, requiredCode, show) {
   return r.ok;
 }
 
-const checkName = (show) => checkField(el.name, el.nameMsg, (s) => RealnameAuth.validateName(s), 'REQUIRED_NAME', show);
-const checkID = (show) => checkField(el.idNumber, el.idMsg, (s) => RealnameAuth.validateIdNumber(s), 'REQUIRED_ID', show);
+const checkName = (show) => checkField(el.name, el.nameMsg, (s) => RealnameAuth.validateName(s, 'zh'), 'REQUIRED_NAME', show);
+const checkID = (show) => checkField(el.idNumber, el.idMsg, (s) => RealnameAuth.validateIdNumber(s, 'zh'), 'REQUIRED_ID', show);
 
 const touched = new Set();
 el.name.addEventListener('blur', () => {
@@ -351,12 +353,9 @@ el.start.addEventListener('click', () => {
     accepted_at: new Date().toISOString(),
     scopes: ['id_number', 'face'],
   };
-  el.start.disabled = true;
   whileSDK(auth.initAuth({
     userId, realName: el.name.value.trim(), idCardNumber: el.idNumber.value.trim().toUpperCase(), consent,
-  })).finally(() => {
-    el.start.disabled = false;
-  });
+  }));
 });
 
 // --- the letter: the backend checks the verification again ---
@@ -459,8 +458,8 @@ async function main() {
   }
   showSignedIn(r.data.user_id);
   // A phone that came back from the provider's page: the SDK goes on
-  // polling the session it started.
-  whileSDK(Promise.resolve().then(() => auth.resume()));
+  // polling the session it started, and says how it ended by its events.
+  if (auth.resume()) waiting = true;
   await refreshStatus();
 }
 
