@@ -96,7 +96,9 @@ type Viewport struct {
 	Mobile        bool // touch, mobile emulation, a phone's user agent, device scale 2
 }
 
-// Desktop and Phone are the viewports the tests use.
+// Desktop and Phone are the viewports the tests use. Like a real phone,
+// Phone lays out a page that has no <meta name="viewport"
+// content="width=device-width"> 980 CSS pixels wide.
 var (
 	Desktop = Viewport{Width: 1280, Height: 900}
 	Phone   = Viewport{Width: 360, Height: 740, Mobile: true}
