@@ -162,6 +162,9 @@ func TestDemoInTheBrowserDesktop(t *testing.T) {
 		p.Click("#start")
 		p.WaitText("#status", "认证中")
 		waitOpenSession(t, a, user)
+		if c.outcome == "face_mismatch" {
+			p.Screenshot("demo-desktop-overlay")
+		}
 		if h := statusHeight(); h != before {
 			t.Errorf("%s: the status card is %v px high while polling, %v before", c.outcome, h, before)
 		}

@@ -460,6 +460,9 @@ async function main() {
   // A phone that came back from the provider's page: the SDK goes on
   // polling the session it started, and says how it ended by its events.
   if (auth.resume()) waiting = true;
+  // The provider's page sends the person back with ?certifyId=…; the SDK
+  // keeps what it needs, so the address bar can be tidied.
+  if (location.search) history.replaceState(null, '', location.pathname);
   await refreshStatus();
 }
 
