@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,14 @@ import (
 	"github.com/realname/realname/internal/app"
 	"github.com/realname/realname/internal/browsertest"
 )
+
+// jsCodes are the error codes of docs/api.md and the SDK's own, as a
+// JavaScript array.
+const jsCodes = `['INVALID_ID_NUMBER','INVALID_NAME','CONSENT_REQUIRED','IDENTITY_MISMATCH','IDENTITY_NO_RECORD',
+'ALREADY_AUTHENTICATED','IDENTITY_BOUND_TO_OTHER_USER','PROVIDER_UNAVAILABLE','RATE_LIMITED','INVALID_TOKEN',
+'UNAUTHORIZED','FORBIDDEN','USER_NOT_FOUND','NOT_FOUND','BODY_TOO_LARGE','INVALID_REQUEST','UNSUPPORTED_DOCUMENT',
+'FACE_MISMATCH','LIVENESS_ATTACK','RISK_POLICY','NO_REFERENCE_PHOTO','PROVIDER_REJECTED','TIMEOUT','NETWORK',
+'PROVIDER_LOST_SESSION','REPLACED','NOT_VERIFIED','EXPIRED','PENDING']`
 
 // The answers the demo provokes on purpose and shows to the person: nobody
 // signed in yet, a user who never started, a letter refused.
@@ -151,6 +160,43 @@ func TestDemoInTheBrowserDesktop(t *testing.T) {
 		return h
 	}
 	before := statusHeight()
+
+	// Every failure the API can answer has a Chinese message for the person.
+	var missing []string
+	p.Eval(`import('/sdk/realname.js').then(m => `+jsCodes+`.filter(c => !/[\u4e00-\u9fff]/.test(m.default.messages(c, 'zh') || '')))`, &missing)
+	if len(missing) > 0 {
+		t.Errorf("no Chinese message for %v", missing)
+	}
+
+	// The national record does not match (sandbox name 测试不符): init
+	// refuses before any face check, and the page says so.
+	p.Expect(`status of 400 .*/api/v1/auth/init`)
+	p.Click("#back")
+	clear(p, "real-name")
+	p.Type("#real-name", "测试不符")
+	p.Click("#next")
+	p.Click("#consent-id")
+	p.Click("#consent-face")
+	p.Click("#start")
+	p.WaitVisible("#verify-error")
+	if msg := textOf(p, "#verify-error"); !regexp.MustCompile(`[\p{Han}]`).MatchString(msg) {
+		t.Errorf("identity mismatch: message %q", msg)
+	}
+	p.Screenshot("demo-desktop-identity-mismatch")
+	p.Click("#back")
+	clear(p, "real-name")
+	p.Type("#real-name", "张三")
+	p.Click("#next")
+	p.Click("#consent-id")
+	p.Click("#consent-face")
+
+	// The person closes the provider's page: cancelled, said plainly.
+	p.Click("#start")
+	p.WaitVisible(".realname-overlay__close")
+	p.Click(".realname-overlay__close")
+	p.WaitText("#verify-error", "取消")
+	p.WaitText("#status", "未认证")
+	waitOpenSession(t, a, user) // the session stays open at the provider until it times out
 
 	// Each outcome the provider's page can end with, finished from here
 	// while the page polls (as the sandbox page does when a person clicks).

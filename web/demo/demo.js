@@ -96,6 +96,7 @@ let sdkBusy = 0; // initAuth or resume running (the SDK polls)
 let pollTimer = null; // our own polling while a session is open
 
 let waiting = false; // the SDK polls a session (from authinit or resume() to its end)
+let closedByPerson = false; // the person closed the provider's page; the session stays open there until it times out
 
 function setBusy() {
   const pending = el.status.dataset.state === 'pending';
@@ -137,6 +138,8 @@ function renderStatus(ans) {
     const until = dateOf(ans.expire_time);
     setStatus('verified', until ? `已认证，有效期至 ${until}` : '已认证',
       ans.real_name ? `认证姓名：${ans.real_name}` : '');
+  } else if ((ans.status === 'pending' || ans.status === 'processing') && closedByPerson) {
+    setStatus('unverified', '未认证', '您关闭了人脸核验页面，可以随时重新开始。');
   } else if (ans.status === 'pending' || ans.status === 'processing') {
     open = true;
     setStatus('pending', '认证中', '请在打开的页面完成人脸核验，完成后这里会自动更新。');
@@ -209,6 +212,7 @@ function showError(box, text) {
 
 auth.on('authinit', () => {
   waiting = true;
+  closedByPerson = false;
   showError(el.verifyError, '');
   setStatus('pending', '认证中', '请在打开的页面完成人脸核验，完成后这里会自动更新。');
   setBusy();
@@ -228,8 +232,9 @@ auth.on('authfail', (ev) => {
   refreshStatus();
 });
 
-auth.on('authcancel', () => {
+auth.on('authcancel', (ev) => {
   waiting = false;
+  closedByPerson = !!ev && ev.reason === 'USER';
   showError(el.verifyError, '您取消了人脸核验，可以随时重新开始。');
   refreshStatus();
 });
@@ -411,6 +416,7 @@ function showSignedIn(id) {
 function showSignedOut(why = '') {
   userId = null;
   verified = false;
+  closedByPerson = false;
   cachedToken = null;
   stopPoll();
   el.signedOut.hidden = false;
