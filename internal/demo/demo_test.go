@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -384,6 +385,52 @@ func TestBannerNamesTheDemo(t *testing.T) {
 	_ = a.Run(ctx)
 	if want := "demo: " + a.URL() + "/demo/\n"; !strings.Contains(out.String(), want) {
 		t.Errorf("banner %q lacks %q", out.String(), want)
+	}
+}
+
+// Outside sandbox mode the page stays static and its API says why it is
+// off; the banner names no demo.
+func TestDemoOffOutsideSandbox(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := config.Default()
+	cfg.Addr = addr
+	cfg.PublicURL = "http://" + addr
+	cfg.DataDir = t.TempDir()
+	cfg.Provider = "aliyun"
+	cfg.APIKey = "rk_test_" + strings.Repeat("k", 32)
+	cfg.Aliyun = config.Aliyun{AccessKeyID: "ak", AccessKeySecret: "secret-0123456789abcdef", SceneID: 1000000006,
+		Endpoint: "http://127.0.0.1:1"} // never called here
+	var out bytes.Buffer
+	a, err := app.New(context.Background(), cfg, app.Options{Getenv: func(string) string { return "" }, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if strings.Contains(out.String(), "demo:") {
+		t.Errorf("banner outside sandbox mode: %q", out.String())
+	}
+	b := newBrowser(t, a.URL())
+	for _, c := range []struct{ method, path string }{{"POST", "/demo/api/signin"}, {"GET", "/demo/api/me"}} {
+		code, ans, _ := b.do(c.method, c.path, "application/json", []byte(`{}`), nil)
+		if code != 404 || ans.Code != "DEMO_DISABLED" {
+			t.Errorf("%s %s outside sandbox mode: %d %+v", c.method, c.path, code, ans)
+		}
+	}
+	resp, err := http.Get(a.URL() + "/demo/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/demo/ outside sandbox mode: %d", resp.StatusCode)
 	}
 }
 
