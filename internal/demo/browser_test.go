@@ -183,15 +183,37 @@ func TestDemoInTheBrowserDesktop(t *testing.T) {
 		t.Errorf("identity mismatch: message %q", msg)
 	}
 	p.Screenshot("demo-desktop-identity-mismatch")
+	// Back and on again with the keyboard only: Enter submits the form,
+	// Space ticks a box, Enter on the button starts.
 	p.Click("#back")
 	clear(p, "real-name")
-	p.Type("#real-name", "张三")
-	p.Click("#next")
-	p.Click("#consent-id")
-	p.Click("#consent-face")
+	p.Type("#real-name", "张三\r")
+	p.WaitVisible("#consent")
+	p.Type("#consent-id", " ")
+	p.Type("#consent-face", " ")
+	var ticked bool
+	p.Eval(`document.getElementById('consent-id').checked && document.getElementById('consent-face').checked`, &ticked)
+	if !ticked {
+		t.Error("the consent boxes do not tick with the keyboard")
+	}
+
+	// Labelled for screen readers: landmarks, a label for every field, a
+	// live status.
+	var unlabelled []string
+	p.Eval(`[...document.querySelectorAll('input, textarea, button')].filter(e =>
+		!(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map(e => e.id || e.outerHTML)`, &unlabelled)
+	if len(unlabelled) > 0 {
+		t.Errorf("elements without a label: %v", unlabelled)
+	}
+	var landmarks bool
+	p.Eval(`!!(document.querySelector('header') && document.querySelector('main') && document.querySelector('footer') &&
+		document.getElementById('status').getAttribute('aria-live') === 'polite' && document.documentElement.lang === 'zh-CN')`, &landmarks)
+	if !landmarks {
+		t.Error("landmarks, lang or the live status are missing")
+	}
 
 	// The person closes the provider's page: cancelled, said plainly.
-	p.Click("#start")
+	p.Type("#start", "\r")
 	p.WaitVisible(".realname-overlay__close")
 	p.Click(".realname-overlay__close")
 	p.WaitText("#verify-error", "取消")
