@@ -311,8 +311,34 @@ func TestDemoInTheBrowserPhone(t *testing.T) {
 	sendLetter(t, p)
 	noHorizontalScroll(t, p, "verified")
 	shot := p.Screenshot("demo-phone-verified")
-	p.CheckClean()
 	copyToDocs(t, shot, "demo-phone.png")
+
+	// Cancel on the provider's page, as another person: like Cloudauth,
+	// the sandbox sends no answer for it, so the person stops waiting here.
+	p.Click("#signout")
+	p.WaitVisible("#signin")
+	p.Click("#signin")
+	p.WaitText("#status", "未认证")
+	clear(p, "real-name")
+	clear(p, "id-number")
+	p.Type("#real-name", "李四")
+	p.Type("#id-number", "440524188001010014")
+	p.Click("#next")
+	p.WaitVisible("#consent")
+	var checked bool
+	p.Eval(`(() => { for (const id of ['consent-id', 'consent-face']) document.getElementById(id).checked = true; return true; })()`, &checked)
+	p.Click("#start")
+	p.WaitVisible("#sim-start")
+	p.Click("#sim-start")
+	p.WaitVisible("#sim-skip-camera")
+	p.Click("#sim-skip-camera")
+	p.WaitVisible(`button[name=outcome][value=cancel]`)
+	p.Click(`button[name=outcome][value=cancel]`)
+	p.WaitText("#status", "认证中")
+	p.WaitVisible("#stop-waiting")
+	p.Click("#stop-waiting")
+	p.WaitText("#status", "未认证")
+	p.CheckClean()
 }
 
 // copyToDocs refreshes the README's screenshot when REALNAME_UPDATE_SCREENSHOTS

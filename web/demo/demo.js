@@ -14,7 +14,7 @@ const el = {
   signedOut: $('signed-out'), signedIn: $('signed-in'), signin: $('signin'), signout: $('signout'),
   userId: $('user-id'), accountError: $('account-error'),
   statusCard: $('status-card'), statusTitle: $('status-title'), status: $('status'), statusDetail: $('status-detail'),
-  progress: $('progress'),
+  progress: $('progress'), stopWaiting: $('stop-waiting'),
   verifyCard: $('verify-card'), form: $('verify-form'), name: $('real-name'), nameMsg: $('real-name-msg'),
   idNumber: $('id-number'), idMsg: $('id-number-msg'), next: $('next'),
   consent: $('consent'), consentTitle: $('consent-title'), consentId: $('consent-id'), consentFace: $('consent-face'),
@@ -117,6 +117,7 @@ function dateOf(t) {
 
 function setStatus(state, text, detail = '') {
   el.status.dataset.state = state;
+  el.stopWaiting.classList.toggle('on', state === 'pending');
   if (el.status.textContent !== text) el.status.textContent = text;
   if (el.statusDetail.textContent !== detail) el.statusDetail.textContent = detail;
 }
@@ -363,6 +364,19 @@ el.start.addEventListener('click', () => {
   }));
 });
 
+// Stop waiting for an open face check. A cancel on the provider's page
+// sends no answer (Cloudauth does not call back for it), so without this the
+// page would wait until the session times out.
+el.stopWaiting.addEventListener('click', () => {
+  closedByPerson = true;
+  stopPoll();
+  if (waiting || sdkBusy > 0) {
+    auth.cancel(); // the SDK stops polling and says authcancel
+  } else {
+    refreshStatus();
+  }
+});
+
 // --- the letter: the backend checks the verification again ---
 
 el.letter.addEventListener('input', () => {
@@ -416,8 +430,10 @@ function showSignedIn(id) {
 function showSignedOut(why = '') {
   userId = null;
   verified = false;
-  closedByPerson = false;
   cachedToken = null;
+  auth.cancel(); // the next person must not see this one's face check
+  auth.clearToken();
+  closedByPerson = false;
   stopPoll();
   el.signedOut.hidden = false;
   el.signedIn.hidden = true;

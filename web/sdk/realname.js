@@ -464,6 +464,13 @@ class RealnameAuth {
     return true;
   }
 
+  // clearToken forgets the cached user token. Call it when the person
+  // signs out or another person signs in: a token acts only for its own
+  // user, and the next request asks getToken for a new one.
+  clearToken() {
+    this._token = null;
+  }
+
   cancel() {
     const active = (this._session && !this._session.done) || this._overlay;
     this._stop();
