@@ -497,6 +497,18 @@ func TestSDKInBrowser(t *testing.T) {
 				t.Errorf("%s: %d queries after cancel", how, m-n)
 			}
 		}
+		// After a cancel, the same instance's next initAuth asks for a new
+		// face check ("restart"); a new instance's first one does not.
+		p.Eval(initJS(t), nil)
+		p.WaitVisible(".realname-overlay__close")
+		inits := f.requests("/api/v1/auth/init")
+		if b := inits[len(inits)-1].body; !strings.Contains(b, `"restart":true`) {
+			t.Errorf("init after cancel(): %s, want restart", b)
+		}
+		if b := inits[len(inits)-2].body; strings.Contains(b, "restart") {
+			t.Errorf("the first init of an instance sent restart: %s", b)
+		}
+		p.Eval(`auth.cancel()`, nil)
 		// Tab keeps the focus inside the dialog.
 		p.Eval(`log.length = 0; make()`, nil)
 		p.Eval(initJS(t), nil)

@@ -282,6 +282,21 @@ func TestSandboxEndToEnd(t *testing.T) {
 		if q := c.query(a.CertifyID); q.Status != "processing" {
 			t.Fatalf("a cancelled face check must wait for the session timeout, got %+v", q)
 		}
+		// A plain init resumes the open session (its page is finished);
+		// "restart": true starts a new face check and cancels the old one.
+		if _, again := c.init("user-cancel", "李四", "110101199003070636"); again.CertifyID != a.CertifyID {
+			t.Fatalf("plain re-init opened %s, want the open session %s", again.CertifyID, a.CertifyID)
+		}
+		var fresh initAnswer
+		if code := c.call("POST", "/api/v1/auth/init", map[string]any{"user_id": "user-cancel", "real_name": "李四",
+			"id_card_number": "110101199003070636", "consent": consent(), "restart": true}, &fresh); code != 200 || fresh.CertifyID == a.CertifyID {
+			t.Fatalf("restart: %d %+v", code, fresh)
+		}
+		if q := c.query(a.CertifyID); q.Status != "cancelled" {
+			t.Fatalf("the replaced session is %s, want cancelled", q.Status)
+		}
+		complete(t, fresh.VerifyURL, "pass")
+		c.waitStatus(fresh.CertifyID, "success")
 	})
 	t.Run("face re-check", func(t *testing.T) {
 		for picture, want := range map[string]bool{"a face": true, "xxSANDBOX_MISMATCHxx": false} {

@@ -25,6 +25,7 @@ type initBody struct {
 	ReturnURL      string       `json:"return_url"`
 	CertifyURLType string       `json:"certify_url_type"`
 	MetaInfo       string       `json:"meta_info"`
+	Restart        bool         `json:"restart"`
 }
 
 func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
@@ -41,6 +42,7 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 		ClientID: p.clientID, IdempotencyKey: r.Header.Get("Idempotency-Key"),
 		UserID: b.UserID, RealName: b.RealName, IDNumber: b.IDCardNumber, CertType: b.CertType,
 		ReturnURL: b.ReturnURL, NotifyURL: b.CallbackURL, URLType: strings.ToUpper(b.CertifyURLType), MetaInfo: b.MetaInfo,
+		Restart: b.Restart,
 	}
 	if req.ClientID == "" {
 		req.ClientID = "user:" + p.userID

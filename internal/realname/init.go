@@ -29,6 +29,12 @@ type InitRequest struct {
 	NotifyURL      string // optional: the platform's URL to tell when the session ends
 	URLType        string // "H5" (default) or "WEB"
 	MetaInfo       string // optional device info from the provider's page script
+	// Restart asks for a new face check even if the user has an open one
+	// for the same person (which is cancelled as REPLACED). Without it an
+	// open session is resumed at no cost. A platform sets it when the person
+	// gave up on the provider's page: a cancel there sends no answer, and
+	// the old session's page may not open again.
+	Restart bool
 }
 
 // InitResult is what the platform gets back.
@@ -122,8 +128,11 @@ func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 	if err != nil {
 		return InitResult{}, err
 	}
-	fingerprint := s.keys.index.Sum(indexPurposeIdempotency, strings.Join([]string{
-		r.UserID, in.certType, in.name.Value(), in.number.Value(), r.ReturnURL, r.URLType, r.NotifyURL}, "\x00"))
+	parts := []string{r.UserID, in.certType, in.name.Value(), in.number.Value(), r.ReturnURL, r.URLType, r.NotifyURL}
+	if r.Restart {
+		parts = append(parts, "restart") // only then: fingerprints stored before Restart existed still match
+	}
+	fingerprint := s.keys.index.Sum(indexPurposeIdempotency, strings.Join(parts, "\x00"))
 	if r.IdempotencyKey != "" {
 		if res, ok, err := s.replay(ctx, r, fingerprint); ok || err != nil {
 			return res, err
@@ -221,7 +230,7 @@ func (s *Service) openSession(ctx context.Context, r InitRequest, in validated, 
 			if err != nil {
 				return fmt.Errorf("lock open session: %w", err)
 			}
-			if open.Status.Open() && open.PersonID == person.ID && now.Before(open.Deadline) {
+			if open.Status.Open() && open.PersonID == person.ID && now.Before(open.Deadline) && !r.Restart {
 				out, resumed = open, true
 				return s.rememberAnswer(ctx, tx, r, fingerprint, open.CertifyID, now)
 			}

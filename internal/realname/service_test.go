@@ -386,6 +386,37 @@ func TestProviderDownKeepsSessionAndResumes(t *testing.T) {
 	}
 }
 
+// Restart replaces an open session with a new face check; without it the
+// open session is resumed at no cost.
+func TestInitRestartReplacesOpenSession(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	first := h.mustInit(t, "u1", nameA, numberA)
+	again := h.mustInit(t, "u1", nameA, numberA)
+	if again.CertifyID != first.CertifyID || !again.Resumed || h.prov.Calls("start") != 1 {
+		t.Fatalf("plain re-init: %+v, start calls %d; want the open session resumed", again, h.prov.Calls("start"))
+	}
+	fresh, err := h.svc.Init(ctx, realname.InitRequest{ClientID: "c1", UserID: "u1", RealName: nameA, IDNumber: numberA,
+		Consent: h.consent(), Restart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.CertifyID == first.CertifyID || fresh.Resumed || h.prov.Calls("start") != 2 {
+		t.Fatalf("restart: %+v, start calls %d; want a new session and a new face check", fresh, h.prov.Calls("start"))
+	}
+	old, err := h.svc.Verification(ctx, first.CertifyID)
+	if err != nil || old.Status != realname.StatusCancelled || old.FailReason != "REPLACED" {
+		t.Fatalf("replaced session: %s %s, %v", old.Status, old.FailReason, err)
+	}
+	// The new session finishes normally; the old one's callback changes nothing.
+	if v, err := h.callback(t, fresh.CertifyID); err != nil || v.Status != realname.StatusSuccess {
+		t.Fatalf("callback of the new session: %+v, %v", v, err)
+	}
+	if v, err := h.callback(t, first.CertifyID); err != nil || v.Status != realname.StatusCancelled {
+		t.Fatalf("callback of the replaced session: %+v, %v", v, err)
+	}
+}
+
 func TestConcurrentCallbacksFinishOnce(t *testing.T) {
 	h := newHarness(t)
 	res := h.mustInit(t, "u1", nameA, numberA)

@@ -361,6 +361,9 @@ el.start.addEventListener('click', () => {
   };
   whileSDK(auth.initAuth({
     userId, realName: el.name.value.trim(), idCardNumber: el.idNumber.value.trim().toUpperCase(), consent,
+    // The person stopped waiting for an open face check: start a new one
+    // (the SDK does this by itself after its own cancel or time limit).
+    restart: closedByPerson ? true : undefined,
   }));
 });
 

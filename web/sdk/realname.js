@@ -272,6 +272,10 @@ class RealnameAuth {
     };
     this._handlers = new Map();
     this._token = null;
+    // Set when the person gave up on a face check that is still open at
+    // realname (cancel(), the time limit): the next initAuth asks for a new
+    // one ("restart"), as the old provider page may not open again.
+    this._restartNext = false;
     this._session = null; // {certifyId, userId, abort, timer, deadlineTimer, interval, done}
     this._overlay = null;
   }
@@ -426,9 +430,11 @@ class RealnameAuth {
       consent: { notice_version: c.notice_version, accepted_at: c.accepted_at, scopes: c.scopes.slice() },
       cert_type: certType,
     };
+    if (p.restart === true || (p.restart !== false && this._restartNext)) body.restart = true;
     if (mode === 'redirect' && this.options.returnUrl) body.return_url = this.options.returnUrl;
     const data = await this._request('POST', API + '/init', body);
     if (!data.certify_id || !data.verify_url) throw this._error('BAD_RESPONSE');
+    this._restartNext = false;
     const result = { certifyId: data.certify_id, verifyUrl: data.verify_url };
     const st = storage();
     if (st) {
@@ -469,12 +475,14 @@ class RealnameAuth {
   // user, and the next request asks getToken for a new one.
   clearToken() {
     this._token = null;
+    this._restartNext = false;
   }
 
   cancel() {
     const active = (this._session && !this._session.done) || this._overlay;
     this._stop();
     this._clearStorage();
+    if (active) this._restartNext = true;
     if (active) this._emit('authcancel', { reason: 'USER', message: message('USER', this.options.lang) });
   }
 
@@ -506,6 +514,7 @@ class RealnameAuth {
     s.deadlineTimer = setTimeout(() => {
       if (s.done) return;
       this._finish(s);
+      this._restartNext = true;
       this._emit('autherror', this._error('TIMEOUT'));
     }, Math.max(0, deadline - Date.now()));
     s.timer = setTimeout(() => this._tick(s), s.interval);
