@@ -52,8 +52,11 @@ var unknownUserValue = &UserStatus{}
 
 var errUserNotFound = E(KindNotFound, CodeUserNotFound, "this user has not started a verification", nil)
 
-// forgetUser drops a user's cached answers.
+// forgetUser drops a user's cached answers. It bumps the cache epoch first,
+// so that a Status that read the database before this change cannot put
+// the old answer back (see Status).
 func (s *Service) forgetUser(ctx context.Context, userID string) {
+	s.cacheEpoch.Add(1)
 	s.cache.Delete(ctx, userCacheKey(userID))
 }
 
@@ -73,6 +76,16 @@ func (s *Service) Status(ctx context.Context, userID string) (UserStatus, error)
 		return st, err
 	}
 	s.metrics.CacheMiss()
+	// A change may commit while the database is read. Its forgetUser bumps
+	// the epoch: if that happened, the answer read may be old, and what
+	// this call cached is dropped again (after the Set, so that a forgetUser
+	// between the check and the Set cannot be missed).
+	epoch := s.cacheEpoch.Load()
+	defer func() {
+		if s.cacheEpoch.Load() != epoch {
+			s.cache.Delete(ctx, key)
+		}
+	}()
 	st, err := s.loadStatus(ctx, userID, now)
 	if errors.Is(err, errUserNotFound) {
 		// Remember the miss too, so a flood of checks for unknown users

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync/atomic"
 	"time"
 )
 
@@ -74,6 +75,8 @@ type Service struct {
 	// be deleted; RunPoller drains it. Nothing is lost when it is full or
 	// not drained: the poller finds such sessions by their ResultDeleted.
 	deletions chan Verification
+	// cacheEpoch counts forgetUser calls (see Status).
+	cacheEpoch atomic.Uint64
 }
 
 // deletionQueue bounds the deletions waiting for the background worker.

@@ -152,6 +152,13 @@ func newHarness(t testing.TB) *harness {
 
 func newHarnessCache(t testing.TB, c realname.Cache) *harness {
 	t.Helper()
+	return newHarnessWith(t, c, func(s realname.Store) realname.Store { return s })
+}
+
+// newHarnessWith lets a test wrap the store the service uses (h.store is
+// the real one underneath).
+func newHarnessWith(t testing.TB, c realname.Cache, wrap func(realname.Store) realname.Store) *harness {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "t.db"), sqlstore.Options{})
 	if err != nil {
@@ -163,7 +170,7 @@ func newHarnessCache(t testing.TB, c realname.Cache) *harness {
 	}
 	h := &harness{store: store, prov: newFakeProvider(), clock: &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}, metrics: &countingMetrics{}}
 	h.svc, err = realname.New(realname.Config{CallbackURL: "https://rn.example/api/v1/auth/callback"}, realname.Deps{
-		Store: store, Provider: h.prov, Keys: testKeys(t), Cache: c, Metrics: h.metrics, Now: h.clock.Now,
+		Store: wrap(store), Provider: h.prov, Keys: testKeys(t), Cache: c, Metrics: h.metrics, Now: h.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -749,6 +756,49 @@ func TestStatusCache(t *testing.T) {
 				t.Fatalf("cached Status after an expired answer = %+v, %v; want %+v", st, err, fromDB)
 			}
 		})
+	}
+}
+
+// pausingStore holds LatestVerification until released, once armed.
+type pausingStore struct {
+	realname.Store
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (p *pausingStore) LatestVerification(ctx context.Context, userID string) (realname.Verification, error) {
+	v, err := p.Store.LatestVerification(ctx, userID)
+	if p.armed.CompareAndSwap(true, false) {
+		p.entered <- struct{}{}
+		<-p.release
+	}
+	return v, err
+}
+
+// A Status that read the database before a change committed must not put
+// its old answer in the cache after the change dropped it.
+func TestStatusCacheNotStaleAfterConcurrentChange(t *testing.T) {
+	ps := &pausingStore{entered: make(chan struct{}), release: make(chan struct{})}
+	h := newHarnessWith(t, cache.NewMemory(0), func(s realname.Store) realname.Store { ps.Store = s; return ps })
+	ctx := context.Background()
+	res := h.mustInit(t, "u1", nameA, numberA)
+	ps.armed.Store(true)
+	old := make(chan realname.UserStatus)
+	go func() {
+		st, _ := h.svc.Status(ctx, "u1") // reads "processing", then waits
+		old <- st
+	}()
+	<-ps.entered
+	if _, err := h.callback(t, res.CertifyID); err != nil { // success commits and drops the cache
+		t.Fatal(err)
+	}
+	close(ps.release)
+	if st := <-old; st.Status != realname.StatusProcessing {
+		t.Fatalf("the paused read saw %s; the test needs it to see processing", st.Status)
+	}
+	if st, err := h.svc.Status(ctx, "u1"); err != nil || st.Status != realname.StatusSuccess {
+		t.Fatalf("Status after the change = %s, %v; want success, not the old answer from the cache", st.Status, err)
 	}
 }
 
