@@ -71,16 +71,10 @@ func globalSDK() ([]byte, error) {
 // GET /sdk/realname.global.js), with the same headers as Handler.
 func SDKGlobalHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			h.Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		if !guard(w, r) {
 			return
 		}
+		h := w.Header()
 		js, err := globalSDK()
 		if err != nil {
 			http.Error(w, "the SDK build failed", http.StatusInternalServerError)

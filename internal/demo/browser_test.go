@@ -319,14 +319,7 @@ func TestDemoInTheBrowserPhone(t *testing.T) {
 	p.WaitVisible("#signin")
 	p.Click("#signin")
 	p.WaitText("#status", "未认证")
-	clear(p, "real-name")
-	clear(p, "id-number")
-	p.Type("#real-name", "李四")
-	p.Type("#id-number", "440524188001010014")
-	p.Click("#next")
-	p.WaitVisible("#consent")
-	var checked bool
-	p.Eval(`(() => { for (const id of ['consent-id', 'consent-face']) document.getElementById(id).checked = true; return true; })()`, &checked)
+	fillAndConsent(p, "李四", "440524188001010014")
 	p.Click("#start")
 	p.WaitVisible("#sim-start")
 	p.Click("#sim-start")
@@ -340,13 +333,7 @@ func TestDemoInTheBrowserPhone(t *testing.T) {
 	p.WaitText("#status", "未认证")
 	// Trying again opens a new face check ("restart"), not the finished
 	// page. The page came back fresh from the redirect: fill it in again.
-	clear(p, "real-name")
-	clear(p, "id-number")
-	p.Type("#real-name", "李四")
-	p.Type("#id-number", "440524188001010014")
-	p.Click("#next")
-	p.WaitVisible("#consent")
-	p.Eval(`(() => { for (const id of ['consent-id', 'consent-face']) document.getElementById(id).checked = true; return true; })()`, &checked)
+	fillAndConsent(p, "李四", "440524188001010014")
 	p.Click("#start")
 	p.WaitVisible("#sim-start")
 	p.Click("#sim-start")
@@ -356,6 +343,18 @@ func TestDemoInTheBrowserPhone(t *testing.T) {
 	p.Click(`button[name=outcome][value=pass]`)
 	p.WaitText("#status", "已认证，有效期至 ")
 	p.CheckClean()
+}
+
+// fillAndConsent fills in the form afresh and gives both consents.
+func fillAndConsent(p *browsertest.Page, name, number string) {
+	clear(p, "real-name")
+	clear(p, "id-number")
+	p.Type("#real-name", name)
+	p.Type("#id-number", number)
+	p.Click("#next")
+	p.WaitVisible("#consent")
+	var checked bool
+	p.Eval(`(() => { for (const id of ['consent-id', 'consent-face']) document.getElementById(id).checked = true; return true; })()`, &checked)
 }
 
 // copyToDocs refreshes the README's screenshot when REALNAME_UPDATE_SCREENSHOTS
