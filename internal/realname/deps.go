@@ -23,6 +23,13 @@ type Metrics interface {
 	CacheMiss()
 }
 
+// Limiter enforces one rate limit (internal/ratelimit implements it; its
+// Limiter interface has the same method). Allow reports whether one more
+// event for key is allowed at now and, if not, when to come back.
+type Limiter interface {
+	Allow(ctx context.Context, key string, now time.Time) (ok bool, retryAfter time.Duration)
+}
+
 // Notifier tells a platform that a session ended (the init's callback_url).
 // The notice is a hint carrying no personal data; the platform confirms with
 // a query. Notify MUST NOT block: implementations queue and retry.

@@ -111,5 +111,6 @@ const (
 	CodeSessionClosed        = "SESSION_CLOSED"
 	CodeInvalidCallback      = "INVALID_CALLBACK"
 	CodeFaceCheckUnsupported = "FACE_CHECK_UNSUPPORTED"
+	CodeRateLimited          = "RATE_LIMITED"
 	CodeInternal             = "INTERNAL"
 )

@@ -122,8 +122,21 @@ func (s *Service) validateInit(r InitRequest, now time.Time) (validated, error) 
 // Init starts (or resumes) a verification for a user. No paid provider call
 // is made for a request that fails local validation, for a user who is
 // already verified, or for a person bound to another user.
+//
+// Every start for a well-formed user id counts against the per-user limit
+// of starts (Deps.StartLimiter), before anything else is checked: requests
+// that then fail validation, replays of an Idempotency-Key and starts for
+// a verified user count too. That is the safer reading: a caller cannot
+// probe without limit, and the limit holds whatever the request says.
 func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 	now := s.clock()
+	if s.starts != nil && ValidUserID(r.UserID) {
+		if ok, retry := s.starts.Allow(ctx, r.UserID, now); !ok {
+			e := E(KindRateLimited, CodeRateLimited, "too many verification starts for this user; retry after the time in Retry-After", nil)
+			e.RetryAfter = retry
+			return InitResult{}, e
+		}
+	}
 	in, err := s.validateInit(r, now)
 	if err != nil {
 		return InitResult{}, err

@@ -53,11 +53,14 @@ type Deps struct {
 	Store    Store
 	Provider Provider
 	Keys     Keys
-	Cache    Cache            // optional
-	Metrics  Metrics          // optional
-	Notifier Notifier         // optional: without one, callback_url is refused
-	Logger   *slog.Logger     // optional
-	Now      func() time.Time // optional
+	Cache    Cache    // optional
+	Metrics  Metrics  // optional
+	Notifier Notifier // optional: without one, callback_url is refused
+	// StartLimiter limits verification starts per user (Init), whoever
+	// calls: an API key or the user's own token. Optional: nil, no limit.
+	StartLimiter Limiter
+	Logger       *slog.Logger     // optional
+	Now          func() time.Time // optional
 }
 
 // Service runs verifications. It is safe for concurrent use.
@@ -69,6 +72,7 @@ type Service struct {
 	cache    Cache
 	metrics  Metrics
 	notifier Notifier
+	starts   Limiter // nil: no per-user limit of starts
 	log      *slog.Logger
 	now      func() time.Time
 	// deletions queues finished sessions whose copy at the provider is to
@@ -92,7 +96,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		return nil, fmt.Errorf("realname.New: callback URL %q is not absolute", cfg.CallbackURL)
 	}
 	s := &Service{cfg: cfg, store: d.Store, provider: d.Provider, keys: newKeyState(d.Keys),
-		cache: d.Cache, metrics: d.Metrics, notifier: d.Notifier, log: d.Logger, now: d.Now,
+		cache: d.Cache, metrics: d.Metrics, notifier: d.Notifier, starts: d.StartLimiter, log: d.Logger, now: d.Now,
 		deletions: make(chan Verification, deletionQueue)}
 	if s.cache == nil {
 		s.cache = nopCache{}
