@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"syscall"
 	"time"
@@ -101,11 +102,47 @@ func guard(allowLoopback bool) func(network, address string, _ syscall.RawConn) 
 				return fmt.Errorf("%w: loopback %s", ErrForbiddenAddress, ip)
 			}
 		case ip.IsPrivate(), ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsMulticast(),
-			ip.IsUnspecified(), ip.IsInterfaceLocalMulticast():
+			ip.IsUnspecified(), ip.IsInterfaceLocalMulticast(), inBlockedRange(ip):
 			return fmt.Errorf("%w: %s", ErrForbiddenAddress, ip)
 		}
 		return nil
 	}
+}
+
+// blockedRanges are special-purpose ranges the net.IP predicates do not
+// cover. 100.64.0.0/10 (carrier-grade NAT) holds Alibaba Cloud's ECS
+// metadata service, 100.100.100.200, on the very cloud realname runs on.
+var blockedRanges = func() []netip.Prefix {
+	var ps []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8",      // "this network"
+		"100.64.0.0/10",  // shared address space (CGN); Alibaba Cloud metadata
+		"192.0.0.0/24",   // IETF protocol assignments
+		"198.18.0.0/15",  // benchmarking
+		"240.0.0.0/4",    // reserved, and broadcast
+		"64:ff9b::/96",   // NAT64: maps onto any IPv4 address
+		"64:ff9b:1::/48", // local-use NAT64
+		"2002::/16",      // 6to4: embeds an IPv4 address
+		"2001::/32",      // Teredo: embeds an IPv4 address
+		"::ffff:0:0/96",  // IPv4-mapped (checked as IPv4 too, below)
+	} {
+		ps = append(ps, netip.MustParsePrefix(s))
+	}
+	return ps
+}()
+
+func inBlockedRange(ip net.IP) bool {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return true
+	}
+	a = a.Unmap()
+	for _, p := range blockedRanges {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // Start runs the workers until Close.

@@ -52,7 +52,9 @@ func TestRefusesForbiddenAddresses(t *testing.T) {
 	if err := n.post(srv.URL, []byte("{}")); !errors.Is(err, ErrForbiddenAddress) {
 		t.Fatalf("loopback without permission: %v", err)
 	}
-	for _, addr := range []string{"10.0.0.1:80", "192.168.1.1:443", "172.16.0.1:80", "169.254.169.254:80", "0.0.0.0:80", "[fe80::1]:80", "224.0.0.1:80"} {
+	for _, addr := range []string{"10.0.0.1:80", "192.168.1.1:443", "172.16.0.1:80", "169.254.169.254:80", "0.0.0.0:80", "[fe80::1]:80", "224.0.0.1:80",
+		"100.100.100.200:80", "100.64.0.1:80", "198.18.0.1:80", "0.1.2.3:80", "255.255.255.255:80", "[64:ff9b::a9fe:a9fe]:80",
+		"[::ffff:10.0.0.1]:80", "[::ffff:100.100.100.200]:80", "[2002:a9fe:a9fe::1]:80"} {
 		if err := guard(true)("tcp", addr, nil); !errors.Is(err, ErrForbiddenAddress) {
 			t.Errorf("%s: %v", addr, err)
 		}
