@@ -278,21 +278,23 @@ func (a *App) closeAll() {
 	}
 }
 
-func createAPIKey(ctx context.Context, store *sqlstore.Store, name string, hash []byte) error {
+func createAPIKey(ctx context.Context, store realname.Store, name string, hash []byte) (string, error) {
 	k := realname.APIKey{ID: "key_" + randomHex(8), Name: name, Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 	if err := store.CreateAPIKey(ctx, k); err != nil {
-		return fmt.Errorf("store API key: %w", err)
+		return "", fmt.Errorf("store API key: %w", err)
 	}
-	return nil
+	return k.ID, nil
 }
 
-// CreateAPIKey makes a new API key, stores its hash and returns the secret.
-func CreateAPIKey(ctx context.Context, store *sqlstore.Store, name string) (string, error) {
+// CreateAPIKey makes a new API key, stores its hash and returns the secret
+// and the key's id (what `apikey list` and `apikey revoke` name it by).
+func CreateAPIKey(ctx context.Context, store realname.Store, name string) (secret, id string, err error) {
 	secret, hash, err := httpapi.NewAPIKey()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return secret, createAPIKey(ctx, store, name, hash)
+	id, err = createAPIKey(ctx, store, name, hash)
+	return secret, id, err
 }
 
 // DataDir is the data directory in use.

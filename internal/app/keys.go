@@ -71,7 +71,7 @@ func devAPIKey(ctx context.Context, dataDir string, store *sqlstore.Store, newKe
 	if err != nil {
 		return "", err
 	}
-	if err := createAPIKey(ctx, store, "development (sandbox)", hash); err != nil {
+	if _, err := createAPIKey(ctx, store, "development (sandbox)", hash); err != nil {
 		return "", err
 	}
 	if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {

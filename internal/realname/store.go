@@ -100,6 +100,11 @@ type Store interface {
 	UpdatePersonKey(ctx context.Context, id, keyID string, wrapped []byte) error
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
+	// APIKeys lists every API key, revoked or not, oldest first.
+	APIKeys(ctx context.Context) ([]APIKey, error)
+	// RevokeAPIKey marks a key revoked (the first revocation time stays);
+	// ErrNotFound if there is no such key.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -141,4 +141,31 @@ func testAPIKeys(t *testing.T, s realname.Store) {
 	wantErr(t, "APIKeyByHash(refused)", err, realname.ErrNotFound)
 	_, err = s.APIKeyByHash(ctx, randomBytes(32))
 	wantErr(t, "APIKeyByHash(unknown)", err, realname.ErrNotFound)
+
+	// Listing (by creation time, then id) and revoking.
+	older := sampleAPIKey(false)
+	older.CreatedAt = active.CreatedAt.Add(-time.Hour)
+	must(t, "CreateAPIKey(older)", s.CreateAPIKey(ctx, older))
+	want := []realname.APIKey{older, active, revoked}
+	if active.ID > revoked.ID {
+		want[1], want[2] = revoked, active
+	}
+	list, err := s.APIKeys(ctx)
+	must(t, "APIKeys", err)
+	if len(list) != len(want) {
+		t.Fatalf("APIKeys = %d keys, want %d", len(list), len(want))
+	}
+	for i := range want {
+		checkEqual(t, "APIKeys["+want[i].ID+"]", list[i], want[i])
+	}
+	must(t, "RevokeAPIKey", s.RevokeAPIKey(ctx, active.ID, base))
+	active.RevokedAt = base
+	got, err = s.APIKeyByHash(ctx, active.Hash)
+	must(t, "APIKeyByHash(after revoke)", err)
+	checkEqual(t, "revoked key", got, active)
+	must(t, "RevokeAPIKey(again)", s.RevokeAPIKey(ctx, revoked.ID, base.Add(time.Hour)))
+	got, err = s.APIKeyByHash(ctx, revoked.Hash)
+	must(t, "APIKeyByHash(revoked twice)", err)
+	checkEqual(t, "a key revoked twice keeps its first time", got, revoked)
+	wantErr(t, "RevokeAPIKey(unknown)", s.RevokeAPIKey(ctx, newID("ak_"), base), realname.ErrNotFound)
 }

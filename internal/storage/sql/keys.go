@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/realname/realname/internal/realname"
 )
@@ -46,11 +47,49 @@ func (s *Store) CreateAPIKey(ctx context.Context, k realname.APIKey) error {
 
 // APIKeyByHash reads the API key with the given hash, revoked or not.
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (realname.APIKey, error) {
-	var k realname.APIKey
-	err := s.db.QueryRowContext(ctx, s.sql.apiKeyByHash, hash).
-		Scan(&k.ID, &k.Name, &k.Hash, scanTime(&k.CreatedAt), scanTime(&k.RevokedAt))
+	k, err := scanAPIKey(s.db.QueryRowContext(ctx, s.sql.apiKeyByHash, hash))
 	if err != nil {
 		return realname.APIKey{}, wrapErr(err, "API key by hash")
 	}
 	return k, nil
+}
+
+func scanAPIKey(row rowScanner) (realname.APIKey, error) {
+	var k realname.APIKey
+	err := row.Scan(&k.ID, &k.Name, &k.Hash, scanTime(&k.CreatedAt), scanTime(&k.RevokedAt))
+	return k, err
+}
+
+// APIKeys lists every API key, revoked or not, oldest first.
+func (s *Store) APIKeys(ctx context.Context) ([]realname.APIKey, error) {
+	rows, err := s.db.QueryContext(ctx, s.sql.apiKeys)
+	if err != nil {
+		return nil, wrapErr(err, "API keys")
+	}
+	defer rows.Close()
+	var ks []realname.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, wrapErr(err, "API keys")
+		}
+		ks = append(ks, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(err, "API keys")
+	}
+	return ks, nil
+}
+
+// RevokeAPIKey marks a key revoked as of at (a key revoked before keeps its
+// first time); ErrNotFound if there is no key with that id.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	n, err := exec(ctx, s.db, s.sql.revokeAPIKey, s.dialect.timeArg(at), id)
+	if err != nil {
+		return wrapErr(err, "revoke API key %s", id)
+	}
+	if n == 0 {
+		return notFound("revoke API key %s", id)
+	}
+	return nil
 }

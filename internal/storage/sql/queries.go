@@ -35,7 +35,7 @@ type queries struct {
 	person, personByIndex, insertPerson, updatePerson, persons, updatePersonKey string
 	userRecord, userByPerson, putUserRecord, deleteUserRecord                   string
 	idempotentAnswer, putIdempotentAnswer                                       string
-	createAPIKey, apiKeyByHash                                                  string
+	createAPIKey, apiKeyByHash, apiKeys, revokeAPIKey                           string
 }
 
 // queriesFor builds the statements for d.
@@ -104,6 +104,9 @@ func queriesFor(d dialect) *queries {
 		createAPIKey: r(`INSERT INTO api_keys (` + apiKeyCols + `) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`),
 		apiKeyByHash: r(`SELECT ` + apiKeyCols + ` FROM api_keys WHERE hash = ?`),
+		apiKeys:      r(`SELECT ` + apiKeyCols + ` FROM api_keys ORDER BY created_at, id`),
+		// The first revocation time stays.
+		revokeAPIKey: r(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`),
 	}
 }
 
