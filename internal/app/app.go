@@ -23,6 +23,7 @@ import (
 	"github.com/realname/realname/internal/notify"
 	"github.com/realname/realname/internal/provider/aliyun"
 	"github.com/realname/realname/internal/provider/cloudauthsim"
+	"github.com/realname/realname/internal/ratelimit"
 	"github.com/realname/realname/internal/realname"
 	sqlstore "github.com/realname/realname/internal/storage/sql"
 	"github.com/realname/realname/web"
@@ -95,12 +96,26 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	// Only resident ID cards: Id2MetaVerify checks those, and Cloudauth's
 	// ID_PRO support for other documents is not confirmed.
 	supported := []string{"IDENTITY_CARD"}
+	proxies, err := config.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	limiter := func(n int) ratelimit.Limiter {
+		if n <= 0 {
+			return nil
+		}
+		return ratelimit.NewMemory(ratelimit.Rule{Limit: n, Window: cfg.Rate.Window}, cfg.Rate.MaxKeys)
+	}
+	var startLimiter realname.Limiter
+	if l := limiter(cfg.Rate.UserInit); l != nil {
+		startLimiter = l
+	}
 	a.svc, err = realname.New(realname.Config{
 		Validity: cfg.Validity, SessionTTL: cfg.SessionTTL,
 		CallbackURL: a.baseURL + "/api/v1/auth/callback", SupportedDocs: supported,
 	}, realname.Deps{
 		Store: a.store, Provider: provider, Keys: realname.Keys{Ring: keys.Ring, Index: keys.Index, Reload: ringReloader(cfg, o.Getenv)},
-		Cache: cache.NewMemory(0), Metrics: metrics, Notifier: a.notifier, Logger: log,
+		Cache: cache.NewMemory(0), Metrics: metrics, Notifier: a.notifier, Logger: log, StartLimiter: startLimiter,
 	})
 	if err != nil {
 		return nil, err
@@ -109,6 +124,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Service: a.svc, Keys: a.store.APIKeyByHash, APIKey: cfg.APIKey,
 		TokenKey: keys.Index.Sum("user-token-key", "v1"), TokenTTL: cfg.TokenTTL,
 		Ready: a.store.Ping, Metrics: metrics, Logger: log, AccessLog: cfg.AccessLog, SupportedDocs: supported,
+		IPLimit: limiter(cfg.Rate.IP), KeyLimit: limiter(cfg.Rate.APIKey), TrustedProxies: proxies,
 	})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -41,6 +42,22 @@ type Config struct {
 	PollMinIdle time.Duration `yaml:"poll_min_idle"`
 	LogLevel    string        `yaml:"log_level"`  // REALNAME_LOG_LEVEL: debug | info | warn | error
 	AccessLog   bool          `yaml:"access_log"` // REALNAME_ACCESS_LOG: one log line per request (default true)
+
+	Rate Rate `yaml:"rate"`
+	// TrustedProxies: comma-separated CIDRs (or addresses) of the proxies
+	// whose X-Forwarded-For is believed (REALNAME_TRUSTED_PROXIES; default
+	// none: the connection's address is the client).
+	TrustedProxies string `yaml:"trusted_proxies"`
+}
+
+// Rate holds the rate limits: at most so many requests per Window (0 turns
+// a limit off).
+type Rate struct {
+	IP       int           `yaml:"ip"`        // REALNAME_RATE_IP: API requests per client IP (default 600)
+	APIKey   int           `yaml:"api_key"`   // REALNAME_RATE_API_KEY: requests per API key (default 6000)
+	UserInit int           `yaml:"user_init"` // REALNAME_RATE_USER_INIT: verification starts per user (default 10)
+	Window   time.Duration `yaml:"window"`    // REALNAME_RATE_WINDOW (default 1m)
+	MaxKeys  int           `yaml:"max_keys"`  // REALNAME_RATE_MAX_KEYS: keys remembered per limit (default 100000)
 }
 
 // Aliyun holds the Cloudauth settings.
@@ -72,6 +89,7 @@ func Default() Config {
 		PollMinIdle:  10 * time.Second,
 		LogLevel:     "info",
 		AccessLog:    true,
+		Rate:         Rate{IP: 600, APIKey: 6000, UserInit: 10, Window: time.Minute, MaxKeys: 100_000},
 	}
 }
 
@@ -124,7 +142,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"REALNAME_API_KEY": &c.APIKey, "ALIYUN_ACCESS_KEY_ID": &c.Aliyun.AccessKeyID,
 		"ALIYUN_ACCESS_KEY_SECRET": &c.Aliyun.AccessKeySecret, "ALIYUN_ENDPOINT": &c.Aliyun.Endpoint,
 		"REALNAME_KEYRING_FILE": &c.Keys.RingFile, "REALNAME_INDEX_KEY_FILE": &c.Keys.IndexFile,
-		"REALNAME_LOG_LEVEL": &c.LogLevel,
+		"REALNAME_LOG_LEVEL": &c.LogLevel, "REALNAME_TRUSTED_PROXIES": &c.TrustedProxies,
 	}
 	for k, dst := range strs {
 		if v := getenv(k); v != "" {
@@ -135,6 +153,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	durs := map[string]*time.Duration{
 		"REALNAME_VALIDITY": &c.Validity, "REALNAME_SESSION_TTL": &c.SessionTTL, "REALNAME_TOKEN_TTL": &c.TokenTTL,
 		"REALNAME_POLL_INTERVAL": &c.PollInterval, "REALNAME_POLL_MIN_IDLE": &c.PollMinIdle,
+		"REALNAME_RATE_WINDOW": &c.Rate.Window,
 	}
 	for k, dst := range durs {
 		if v := getenv(k); v != "" {
@@ -152,6 +171,20 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			errs = append(errs, fmt.Errorf("ALIYUN_SCENE_ID: not a number"))
 		}
 		c.Aliyun.SceneID = n
+	}
+	ints := map[string]*int{
+		"REALNAME_RATE_IP": &c.Rate.IP, "REALNAME_RATE_API_KEY": &c.Rate.APIKey,
+		"REALNAME_RATE_USER_INIT": &c.Rate.UserInit, "REALNAME_RATE_MAX_KEYS": &c.Rate.MaxKeys,
+	}
+	for k, dst := range ints {
+		if v := getenv(k); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: not a whole number", k))
+				continue
+			}
+			*dst = n
+		}
 	}
 	if v := getenv("REALNAME_ACCESS_LOG"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -207,6 +240,18 @@ func (c Config) Validate() error {
 	if c.TokenTTL < time.Minute || c.TokenTTL > 24*time.Hour {
 		bad("token_ttl %s: between 1m and 24h", c.TokenTTL)
 	}
+	if c.Rate.IP < 0 || c.Rate.APIKey < 0 || c.Rate.UserInit < 0 {
+		bad("rate limits must not be negative (0 turns one off)")
+	}
+	if c.Rate.Window < time.Second || c.Rate.Window > 24*time.Hour {
+		bad("rate window %s: between 1s and 24h", c.Rate.Window)
+	}
+	if c.Rate.MaxKeys < 1000 || c.Rate.MaxKeys > 10_000_000 {
+		bad("rate max_keys %d: between 1000 and 10000000", c.Rate.MaxKeys)
+	}
+	if _, err := ParseTrustedProxies(c.TrustedProxies); err != nil {
+		bad("trusted_proxies %q: %v (want comma-separated CIDRs such as 10.0.0.0/8)", c.TrustedProxies, err)
+	}
 	if c.PollInterval <= 0 || c.PollMinIdle < 0 {
 		bad("poll_interval must be positive and poll_min_idle not negative")
 	}
@@ -249,4 +294,30 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// ParseTrustedProxies reads REALNAME_TRUSTED_PROXIES: comma-separated
+// CIDRs or single addresses.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

@@ -79,3 +79,43 @@ func TestValidateListsEveryProblem(t *testing.T) {
 		t.Fatalf("BaseURL = %s", got)
 	}
 }
+
+func TestRateAndProxySettings(t *testing.T) {
+	d := Default()
+	if d.Rate != (Rate{IP: 600, APIKey: 6000, UserInit: 10, Window: time.Minute, MaxKeys: 100_000}) || d.TrustedProxies != "" {
+		t.Fatalf("defaults: %+v %q", d.Rate, d.TrustedProxies)
+	}
+	file := filepath.Join(t.TempDir(), "realname.yaml")
+	if err := os.WriteFile(file, []byte("rate:\n  ip: 100\n  window: 30s\ntrusted_proxies: 10.0.0.0/8\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"REALNAME_RATE_USER_INIT": "5", "REALNAME_RATE_API_KEY": "0", "REALNAME_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1 ,fd00::/8"}
+	c, err := Load("serve", []string{"--config", file}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Rate != (Rate{IP: 100, APIKey: 0, UserInit: 5, Window: 30 * time.Second, MaxKeys: 100_000}) {
+		t.Fatalf("rate: %+v", c.Rate)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParseTrustedProxies(c.TrustedProxies)
+	if err != nil || len(p) != 3 || p[1].String() != "192.0.2.1/32" {
+		t.Fatalf("proxies %v %v", p, err)
+	}
+	if _, err := Load("serve", nil, func(k string) string {
+		return map[string]string{"REALNAME_RATE_IP": "many", "REALNAME_RATE_WINDOW": "soon"}[k]
+	}); err == nil || !strings.Contains(err.Error(), "REALNAME_RATE_IP") || !strings.Contains(err.Error(), "REALNAME_RATE_WINDOW") {
+		t.Fatalf("bad env values: %v", err)
+	}
+	bad := Default()
+	bad.Rate = Rate{IP: -1, Window: time.Millisecond, MaxKeys: 10}
+	bad.TrustedProxies = "10.0.0.0/33,nonsense"
+	err = bad.Validate()
+	for _, want := range []string{"negative", "rate window", "max_keys", "trusted_proxies"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate: %v, want it to mention %q", err, want)
+		}
+	}
+}

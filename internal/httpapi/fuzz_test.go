@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,4 +121,39 @@ func TestRenderErrorStatuses(t *testing.T) {
 	if w.Code != 500 || bytes.Contains(w.Body.Bytes(), []byte("body not allowed")) {
 		t.Fatalf("internal error leaked detail: %d %s", w.Code, w.Body)
 	}
+}
+
+// FuzzClientIP feeds arbitrary X-Forwarded-For headers and remote
+// addresses to the client IP logic: it never panics, without a trusted
+// proxy it always answers the remote host, and otherwise it answers the
+// remote host or an entry of the header that is an IP address.
+func FuzzClientIP(f *testing.F) {
+	for _, s := range []struct{ remote, xff string }{
+		{"10.0.0.2:1", "198.51.100.1"}, {"10.0.0.2:1", "1.1.1.1, 10.0.0.3"}, {"203.0.113.9:1", "198.51.100.1"},
+		{"[fd00::1]:1", "2001:db8::1, fd00::2"}, {"10.0.0.2:1", ",,, ,"}, {"10.0.0.2:1", "fe80::1%eth0"},
+		{"garbage", "1.2.3.4"}, {"10.0.0.2:1", "::ffff:10.0.0.1, 1.2.3.4:80"},
+	} {
+		f.Add(s.remote, s.xff)
+	}
+	proxies := trustedProxies{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		for _, line := range strings.Split(xff, "\n") {
+			r.Header.Add("X-Forwarded-For", line)
+		}
+		host := hostOf(remote)
+		if got := trustedProxies(nil).clientIP(r); got != host {
+			t.Fatalf("without proxies: %q, want %q", got, host)
+		}
+		got := proxies.clientIP(r)
+		if got == host {
+			return
+		}
+		a, err := netip.ParseAddr(got)
+		if err != nil || a.Zone() != "" || !strings.Contains(xff, got) {
+			t.Fatalf("clientIP = %q: not the remote host %q nor an address from %q", got, host, xff)
+		}
+		_ = limitKeyIP(got)
+	})
 }

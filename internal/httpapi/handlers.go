@@ -61,6 +61,9 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.svc.Init(r.Context(), req)
 	if err != nil {
+		if realname.KindOf(err) == realname.KindRateLimited {
+			s.metrics.limited(ruleUserInit)
+		}
 		renderError(w, r, s.log, err)
 		return
 	}

@@ -33,6 +33,12 @@ func (stubProvider) FaceCheckResult(context.Context, string) (realname.FaceResul
 // testServer is a Server on a fresh SQLite store with a stub provider.
 func testServer(t testing.TB) *Server {
 	t.Helper()
+	return testServerWith(t, nil)
+}
+
+// testServerWith is testServer with options edited by edit (if not nil).
+func testServerWith(t testing.TB, edit func(*Options)) *Server {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "t.db"), sqlstore.Options{})
 	if err != nil {
@@ -56,8 +62,12 @@ func testServer(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Service: svc, Keys: store.APIKeyByHash, APIKey: "rk_test_0123456789abcdefghijkl",
-		TokenKey: bytes.Repeat([]byte{9}, 32), Metrics: NewMetrics(nil, nil), SupportedDocs: []string{"IDENTITY_CARD"}})
+	o := Options{Service: svc, Keys: store.APIKeyByHash, APIKey: "rk_test_0123456789abcdefghijkl",
+		TokenKey: bytes.Repeat([]byte{9}, 32), Metrics: NewMetrics(nil, nil), SupportedDocs: []string{"IDENTITY_CARD"}}
+	if edit != nil {
+		edit(&o)
+	}
+	s, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ type Metrics struct {
 	cacheMiss  prometheus.Counter
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
+	limitedVec *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics on a fresh registry. openSessions and
@@ -42,11 +43,16 @@ func NewMetrics(openSessions func(context.Context) (int, error), dbStats func() 
 		requests:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "realname_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "realname_http_request_duration_seconds", Help: "HTTP request latency by route.",
 			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1, 5, 15}}, []string{"route"}),
+		limitedVec: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "realname_rate_limited_total",
+			Help: "Requests answered 429 RATE_LIMITED, by rule (ip, api_key, user_init)."}, []string{"rule"}),
+	}
+	for _, r := range []string{ruleIP, ruleAPIKey, ruleUserInit} {
+		m.limitedVec.WithLabelValues(r) // present at zero from the start
 	}
 	for _, st := range []realname.Status{realname.StatusFailed, realname.StatusCancelled} {
 		m.failure.WithLabelValues(string(st)) // present at zero from the start
 	}
-	m.reg.MustRegister(m.initTotal, m.success, m.failure, m.processing, m.cacheHits, m.cacheMiss, m.requests, m.latency,
+	m.reg.MustRegister(m.initTotal, m.success, m.failure, m.processing, m.cacheHits, m.cacheMiss, m.requests, m.latency, m.limitedVec,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	if openSessions != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "realname_active_auth_sessions", Help: "Sessions pending or processing."},
@@ -93,6 +99,9 @@ func (m *Metrics) Finished(st realname.Status, took time.Duration) {
 	}
 	m.processing.Observe(took.Seconds())
 }
+
+// limited counts a request refused by a rate limit.
+func (m *Metrics) limited(rule string) { m.limitedVec.WithLabelValues(rule).Inc() }
 
 // CacheHit counts a hit.
 func (m *Metrics) CacheHit() { m.cacheHits.Inc() }

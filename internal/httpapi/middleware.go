@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/realname/realname/internal/ratelimit"
 	"github.com/realname/realname/internal/realname"
 )
 
@@ -100,10 +101,21 @@ var securityHeaders = [...]struct {
 	{"Content-Security-Policy", []string{"default-src 'none'; frame-ancestors 'none'"}},
 }
 
-// instrument wraps one route: request id, panic recovery, security headers,
-// metrics and an access log line without PII (the path of /status carries a
-// user id, which is the platform's pseudonymous id, not PII of ours).
+// instrument wraps one route of the API: request id, panic recovery,
+// security headers, the per-IP limit, metrics and an access log line
+// without PII (the path of /status carries a user id, which is the
+// platform's pseudonymous id, not PII of ours).
 func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
+	return s.wrap(route, h, s.ipLimit)
+}
+
+// instrumentUnlimited is instrument without the per-IP limit, for the
+// probes of the orchestrator (/health, /ready).
+func (s *Server) instrumentUnlimited(route string, h http.HandlerFunc) http.Handler {
+	return s.wrap(route, h, nil)
+}
+
+func (s *Server) wrap(route string, h http.HandlerFunc, ipLimit ratelimit.Limiter) http.Handler {
 	obs := s.metrics.route(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -139,8 +151,29 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 					slog.Int("status", sw.status), slog.Duration("took", took))
 			}
 		}()
+		if ipLimit != nil {
+			if ok, retry := ipLimit.Allow(ctx, limitKeyIP(s.proxies.clientIP(r)), s.now()); !ok {
+				s.metrics.limited(ruleIP)
+				renderError(sw, r, s.log, rateLimited(retry, "too many requests from this address"))
+				return
+			}
+		}
 		h(sw, r)
 	})
+}
+
+// Rules, as the label of realname_rate_limited_total.
+const (
+	ruleIP       = "ip"
+	ruleAPIKey   = "api_key"
+	ruleUserInit = "user_init"
+)
+
+// rateLimited is the 429 answer's error.
+func rateLimited(retry time.Duration, msg string) error {
+	e := realname.E(realname.KindRateLimited, realname.CodeRateLimited, msg+"; retry after the time in Retry-After", nil)
+	e.RetryAfter = retry
+	return e
 }
 
 // authenticated requires an API key or (when users is true) a user token.
@@ -174,6 +207,13 @@ func (s *Server) authenticated(users bool, h http.HandlerFunc) http.HandlerFunc 
 				return
 			}
 			p.clientID = id
+			if s.keyLimit != nil {
+				if ok, retry := s.keyLimit.Allow(r.Context(), id, s.now()); !ok {
+					s.metrics.limited(ruleAPIKey)
+					renderError(w, r, s.log, rateLimited(retry, "too many requests with this API key"))
+					return
+				}
+			}
 		}
 		if st := stateFrom(r.Context()); st != nil {
 			st.p = p // instrument's per-request state: no second context copy

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/realname/realname/internal/idnum"
+	"github.com/realname/realname/internal/ratelimit"
 	"github.com/realname/realname/internal/realname"
 )
 
@@ -25,6 +27,14 @@ type Options struct {
 	// SupportedDocs are the document types init accepts.
 	SupportedDocs []string
 	Now           func() time.Time
+	// IPLimit limits requests to the API per client IP (nil: no limit);
+	// KeyLimit limits requests per API key (nil: no limit). The per-user
+	// limit of starts lives in the service (realname.Deps.StartLimiter).
+	IPLimit, KeyLimit ratelimit.Limiter
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client (REALNAME_TRUSTED_PROXIES); none: the remote address is the
+	// client.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the REST API. It is an http.Handler.
@@ -38,6 +48,10 @@ type Server struct {
 	accessLog bool
 	docs      []documentInfo
 	mux       *http.ServeMux
+	now       func() time.Time
+	ipLimit   ratelimit.Limiter // nil: none
+	keyLimit  ratelimit.Limiter // nil: none
+	proxies   trustedProxies
 }
 
 // New builds the API.
@@ -62,6 +76,7 @@ func New(o Options) (*Server, error) {
 		tokens: &userTokens{key: o.TokenKey, ttl: o.TokenTTL, now: o.Now},
 		ready:  o.Ready, metrics: o.Metrics, log: o.Logger, accessLog: o.AccessLog,
 		docs: documents(o.SupportedDocs), mux: http.NewServeMux(),
+		now: o.Now, ipLimit: o.IPLimit, keyLimit: o.KeyLimit, proxies: trustedProxies(o.TrustedProxies),
 	}
 	s.routes()
 	return s, nil
@@ -80,10 +95,10 @@ func (s *Server) routes() {
 	m.Handle("/api/", s.instrument("unknown", func(w http.ResponseWriter, r *http.Request) {
 		renderError(w, r, s.log, realname.E(realname.KindNotFound, realname.CodeNotFound, "no such API route (or wrong method)", nil))
 	}))
-	m.Handle("GET /health", s.instrument("health", func(w http.ResponseWriter, r *http.Request) {
+	m.Handle("GET /health", s.instrumentUnlimited("health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": "ok"})
 	}))
-	m.Handle("GET /ready", s.instrument("ready", s.handleReady))
+	m.Handle("GET /ready", s.instrumentUnlimited("ready", s.handleReady))
 	m.Handle("GET /metrics", s.metrics.Handler())
 }
 
