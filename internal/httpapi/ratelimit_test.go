@@ -221,3 +221,39 @@ func BenchmarkLimiterPerRequest(b *testing.B) {
 		})
 	}
 }
+
+// TestRateLimitBehindProxy: behind a trusted proxy each forwarded client
+// has its own allowance; a client connecting directly cannot borrow or
+// burn another's by sending X-Forwarded-For.
+func TestRateLimitBehindProxy(t *testing.T) {
+	s := testServerWith(t, func(o *Options) {
+		o.IPLimit = ratelimit.NewMemory(ratelimit.Rule{Limit: 1, Window: time.Minute}, 0)
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	})
+	get := func(remote, xff string) int {
+		r := httptest.NewRequest("GET", "/api/v1/auth/supported_documents", nil)
+		r.RemoteAddr = remote
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w.Code
+	}
+	for i, tc := range []struct {
+		remote, xff string
+		want        int
+	}{
+		{"10.0.0.2:1", "198.51.100.1", 200},
+		{"10.0.0.3:1", "198.51.100.2", 200},          // another client through another proxy
+		{"10.0.0.2:1", "198.51.100.1", 429},          // the first again
+		{"10.0.0.2:1", "6.6.6.6, 198.51.100.1", 429}, // prepending a fake address does not help
+		{"203.0.113.9:1", "198.51.100.2", 200},       // direct: its own address, XFF ignored
+		{"203.0.113.9:1", "198.51.100.3", 429},       // … so changing XFF does not help
+		{"10.0.0.2:1", "198.51.100.3", 200},          // and the spoofed address was not charged
+	} {
+		if got := get(tc.remote, tc.xff); got != tc.want {
+			t.Fatalf("request %d (%s, XFF %q): %d, want %d", i, tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}
