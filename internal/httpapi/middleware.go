@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/realname/realname/internal/ratelimit"
 	"github.com/realname/realname/internal/realname"
 )
 
@@ -106,16 +105,38 @@ var securityHeaders = [...]struct {
 // without PII (the path of /status carries a user id, which is the
 // platform's pseudonymous id, not PII of ours).
 func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
-	return s.wrap(route, h, s.ipLimit)
+	return s.wrap(route, h, true)
+}
+
+// instrumentAuth is instrument for routes behind authenticated, which
+// applies the per-IP limit itself: to everything but a valid API key. A
+// platform's backend calls from a few addresses on behalf of all its users;
+// its key's own limit governs it.
+func (s *Server) instrumentAuth(route string, h http.HandlerFunc) http.Handler {
+	return s.wrap(route, h, false)
 }
 
 // instrumentUnlimited is instrument without the per-IP limit, for the
 // probes of the orchestrator (/health, /ready).
 func (s *Server) instrumentUnlimited(route string, h http.HandlerFunc) http.Handler {
-	return s.wrap(route, h, nil)
+	return s.wrap(route, h, false)
 }
 
-func (s *Server) wrap(route string, h http.HandlerFunc, ipLimit ratelimit.Limiter) http.Handler {
+// ipAllowed applies the per-IP limit; it answers 429 and reports false
+// when the client's address is over it.
+func (s *Server) ipAllowed(w http.ResponseWriter, r *http.Request) bool {
+	if s.ipLimit == nil {
+		return true
+	}
+	if ok, retry := s.ipLimit.Allow(r.Context(), limitKeyIP(s.proxies.clientIP(r)), s.now()); !ok {
+		s.metrics.limited(ruleIP)
+		renderError(w, r, s.log, rateLimited(retry, "too many requests from this address"))
+		return false
+	}
+	return true
+}
+
+func (s *Server) wrap(route string, h http.HandlerFunc, limitIP bool) http.Handler {
 	obs := s.metrics.route(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -151,12 +172,8 @@ func (s *Server) wrap(route string, h http.HandlerFunc, ipLimit ratelimit.Limite
 					slog.Int("status", sw.status), slog.Duration("took", took))
 			}
 		}()
-		if ipLimit != nil {
-			if ok, retry := ipLimit.Allow(ctx, limitKeyIP(s.proxies.clientIP(r)), s.now()); !ok {
-				s.metrics.limited(ruleIP)
-				renderError(sw, r, s.log, rateLimited(retry, "too many requests from this address"))
-				return
-			}
+		if limitIP && !s.ipAllowed(sw, r) {
+			return
 		}
 		h(sw, r)
 	})
@@ -181,11 +198,16 @@ func (s *Server) authenticated(users bool, h http.HandlerFunc) http.HandlerFunc 
 	return func(w http.ResponseWriter, r *http.Request) {
 		cred := bearer(r)
 		if cred == "" {
-			renderError(w, r, s.log, realname.E(realname.KindUnauthorized, "UNAUTHORIZED", "send Authorization: Bearer <API key or user token>", nil))
+			if s.ipAllowed(w, r) {
+				renderError(w, r, s.log, realname.E(realname.KindUnauthorized, "UNAUTHORIZED", "send Authorization: Bearer <API key or user token>", nil))
+			}
 			return
 		}
 		var p principal
 		if len(cred) > len(tokenPrefix) && cred[:len(tokenPrefix)] == tokenPrefix {
+			if !s.ipAllowed(w, r) { // browsers: limited by address
+				return
+			}
 			user, ok := s.tokens.Verify(cred)
 			if !ok {
 				renderError(w, r, s.log, realname.E(realname.KindUnauthorized, "INVALID_TOKEN", "the user token is invalid or expired", nil))
@@ -203,7 +225,9 @@ func (s *Server) authenticated(users bool, h http.HandlerFunc) http.HandlerFunc 
 				return
 			}
 			if !ok {
-				renderError(w, r, s.log, realname.E(realname.KindUnauthorized, "INVALID_API_KEY", "the API key is invalid or revoked", nil))
+				if s.ipAllowed(w, r) { // guessing keys is limited by address
+					renderError(w, r, s.log, realname.E(realname.KindUnauthorized, "INVALID_API_KEY", "the API key is invalid or revoked", nil))
+				}
 				return
 			}
 			p.clientID = id

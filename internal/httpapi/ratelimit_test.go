@@ -257,3 +257,38 @@ func TestRateLimitBehindProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestIPLimitAndCredentials: the per-IP limit covers browsers (user tokens)
+// and failed credentials, but not a valid API key, whose own limit governs
+// a platform backend calling for all its users from a few addresses.
+func TestIPLimitAndCredentials(t *testing.T) {
+	s := testServerWith(t, func(o *Options) {
+		o.IPLimit = ratelimit.NewMemory(ratelimit.Rule{Limit: 2, Window: time.Minute}, 0)
+	})
+	token, _ := s.tokens.Mint("u1")
+	call := func(bearer string) int {
+		r := httptest.NewRequest("GET", "/api/v1/auth/status/u1", nil)
+		r.RemoteAddr = "203.0.113.50:1"
+		if bearer != "" {
+			r.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w.Code
+	}
+	for i := range 5 {
+		if code := call("rk_test_0123456789abcdefghijkl"); code == http.StatusTooManyRequests {
+			t.Fatalf("API-key request %d limited by address", i)
+		}
+	}
+	codes := []int{call(token), call("rk_wrong_key_0123456789abcdef"), call(""), call(token)}
+	if codes[0] == http.StatusTooManyRequests || codes[1] != http.StatusUnauthorized {
+		t.Fatalf("first two by address: %v", codes)
+	}
+	if codes[2] != http.StatusTooManyRequests || codes[3] != http.StatusTooManyRequests {
+		t.Fatalf("after 2 per address: %v, want 429 for no credential and for the token", codes)
+	}
+	if code := call("rk_test_0123456789abcdefghijkl"); code == http.StatusTooManyRequests {
+		t.Fatal("the API key is limited by the address others used up")
+	}
+}

@@ -84,11 +84,11 @@ func New(o Options) (*Server, error) {
 
 func (s *Server) routes() {
 	m := s.mux
-	m.Handle("POST /api/v1/auth/init", s.instrument("init", s.authenticated(true, s.handleInit)))
-	m.Handle("POST /api/v1/auth/query", s.instrument("query", s.authenticated(true, s.handleQuery)))
-	m.Handle("POST /api/v1/auth/verify", s.instrument("verify", s.authenticated(true, s.handleVerify)))
-	m.Handle("GET /api/v1/auth/status/{user_id}", s.instrument("status", s.authenticated(true, s.handleStatus)))
-	m.Handle("POST /api/v1/auth/token", s.instrument("token", s.authenticated(false, s.handleToken)))
+	m.Handle("POST /api/v1/auth/init", s.instrumentAuth("init", s.authenticated(true, s.handleInit)))
+	m.Handle("POST /api/v1/auth/query", s.instrumentAuth("query", s.authenticated(true, s.handleQuery)))
+	m.Handle("POST /api/v1/auth/verify", s.instrumentAuth("verify", s.authenticated(true, s.handleVerify)))
+	m.Handle("GET /api/v1/auth/status/{user_id}", s.instrumentAuth("status", s.authenticated(true, s.handleStatus)))
+	m.Handle("POST /api/v1/auth/token", s.instrumentAuth("token", s.authenticated(false, s.handleToken)))
 	m.Handle("GET /api/v1/auth/supported_documents", s.instrument("supported_documents", s.handleDocuments))
 	m.Handle("GET /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
 	m.Handle("POST /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
