@@ -106,16 +106,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		}
 		return ratelimit.NewMemory(ratelimit.Rule{Limit: n, Window: cfg.Rate.Window}, cfg.Rate.MaxKeys)
 	}
-	var startLimiter realname.Limiter
-	if l := limiter(cfg.Rate.UserInit); l != nil {
-		startLimiter = l
-	}
 	a.svc, err = realname.New(realname.Config{
 		Validity: cfg.Validity, SessionTTL: cfg.SessionTTL,
 		CallbackURL: a.baseURL + "/api/v1/auth/callback", SupportedDocs: supported,
 	}, realname.Deps{
 		Store: a.store, Provider: provider, Keys: realname.Keys{Ring: keys.Ring, Index: keys.Index, Reload: ringReloader(cfg, o.Getenv)},
-		Cache: cache.NewMemory(0), Metrics: metrics, Notifier: a.notifier, Logger: log, StartLimiter: startLimiter,
+		Cache: cache.NewMemory(0), Metrics: metrics, Notifier: a.notifier, Logger: log, StartLimiter: limiter(cfg.Rate.UserInit),
 	})
 	if err != nil {
 		return nil, err

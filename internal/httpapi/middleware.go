@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/realname/realname/internal/ratelimit"
 	"github.com/realname/realname/internal/realname"
 )
 
@@ -128,12 +129,18 @@ func (s *Server) ipAllowed(w http.ResponseWriter, r *http.Request) bool {
 	if s.ipLimit == nil {
 		return true
 	}
-	if ok, retry := s.ipLimit.Allow(r.Context(), limitKeyIP(s.proxies.clientIP(r)), s.now()); !ok {
-		s.metrics.limited(ruleIP)
-		renderError(w, r, s.log, rateLimited(retry, "too many requests from this address"))
-		return false
+	return s.within(w, r, s.ipLimit, limitKeyIP(s.proxies.clientIP(r)), ruleIP, "too many requests from this address")
+}
+
+// within applies one limit to key; over it, it counts the rule, answers 429
+// and reports false.
+func (s *Server) within(w http.ResponseWriter, r *http.Request, l ratelimit.Limiter, key, rule, what string) bool {
+	ok, retry := l.Allow(r.Context(), key, s.now())
+	if !ok {
+		s.metrics.limited(rule)
+		renderError(w, r, s.log, realname.RateLimited(what, retry))
 	}
-	return true
+	return ok
 }
 
 func (s *Server) wrap(route string, h http.HandlerFunc, limitIP bool) http.Handler {
@@ -186,13 +193,6 @@ const (
 	ruleUserInit = "user_init"
 )
 
-// rateLimited is the 429 answer's error.
-func rateLimited(retry time.Duration, msg string) error {
-	e := realname.E(realname.KindRateLimited, realname.CodeRateLimited, msg+"; retry after the time in Retry-After", nil)
-	e.RetryAfter = retry
-	return e
-}
-
 // authenticated requires an API key or (when users is true) a user token.
 func (s *Server) authenticated(users bool, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -231,12 +231,8 @@ func (s *Server) authenticated(users bool, h http.HandlerFunc) http.HandlerFunc 
 				return
 			}
 			p.clientID = id
-			if s.keyLimit != nil {
-				if ok, retry := s.keyLimit.Allow(r.Context(), id, s.now()); !ok {
-					s.metrics.limited(ruleAPIKey)
-					renderError(w, r, s.log, rateLimited(retry, "too many requests with this API key"))
-					return
-				}
+			if s.keyLimit != nil && !s.within(w, r, s.keyLimit, id, ruleAPIKey, "too many requests with this API key") {
+				return
 			}
 		}
 		if st := stateFrom(r.Context()); st != nil {

@@ -114,3 +114,11 @@ const (
 	CodeRateLimited          = "RATE_LIMITED"
 	CodeInternal             = "INTERNAL"
 )
+
+// RateLimited is the error of a request over a rate limit: what says which
+// limit ("too many … for this user"); retry is when to come back.
+func RateLimited(what string, retry time.Duration) *Error {
+	e := E(KindRateLimited, CodeRateLimited, what+"; retry after the time in Retry-After", nil)
+	e.RetryAfter = retry
+	return e
+}

@@ -132,9 +132,7 @@ func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 	now := s.clock()
 	if s.starts != nil && ValidUserID(r.UserID) {
 		if ok, retry := s.starts.Allow(ctx, r.UserID, now); !ok {
-			e := E(KindRateLimited, CodeRateLimited, "too many verification starts for this user; retry after the time in Retry-After", nil)
-			e.RetryAfter = retry
-			return InitResult{}, e
+			return InitResult{}, RateLimited("too many verification starts for this user", retry)
 		}
 	}
 	in, err := s.validateInit(r, now)
