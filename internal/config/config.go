@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,10 @@ type Config struct {
 	// whose X-Forwarded-For is believed (REALNAME_TRUSTED_PROXIES; default
 	// none: the connection's address is the client).
 	TrustedProxies string `yaml:"trusted_proxies"`
+	// CORSOrigins: comma-separated exact origins (scheme://host[:port])
+	// whose browser pages may call the API (REALNAME_CORS_ORIGINS; default
+	// none: no CORS headers at all). "*" is refused.
+	CORSOrigins string `yaml:"cors_origins"`
 }
 
 // Rate holds the rate limits: at most so many requests per Window (0 turns
@@ -143,6 +148,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"ALIYUN_ACCESS_KEY_SECRET": &c.Aliyun.AccessKeySecret, "ALIYUN_ENDPOINT": &c.Aliyun.Endpoint,
 		"REALNAME_KEYRING_FILE": &c.Keys.RingFile, "REALNAME_INDEX_KEY_FILE": &c.Keys.IndexFile,
 		"REALNAME_LOG_LEVEL": &c.LogLevel, "REALNAME_TRUSTED_PROXIES": &c.TrustedProxies,
+		"REALNAME_CORS_ORIGINS": &c.CORSOrigins,
 	}
 	for k, dst := range strs {
 		if v := getenv(k); v != "" {
@@ -252,6 +258,9 @@ func (c Config) Validate() error {
 	if _, err := ParseTrustedProxies(c.TrustedProxies); err != nil {
 		bad("trusted_proxies %q: %v (want comma-separated CIDRs such as 10.0.0.0/8)", c.TrustedProxies, err)
 	}
+	if _, err := ParseCORSOrigins(c.CORSOrigins); err != nil {
+		bad("cors_origins %q: %v", c.CORSOrigins, err)
+	}
 	if c.PollInterval <= 0 || c.PollMinIdle < 0 {
 		bad("poll_interval must be positive and poll_min_idle not negative")
 	}
@@ -320,4 +329,70 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
+}
+
+// ParseCORSOrigins reads REALNAME_CORS_ORIGINS: comma-separated exact
+// origins such as https://letters.example.cn (scheme http or https, a host,
+// an optional port; no path, query, fragment or user info). It returns them
+// normalised as browsers send them in Origin: scheme and host in lower
+// case, without a default port, without duplicates. The wildcard "*" is
+// refused: only listed origins get CORS.
+func ParseCORSOrigins(s string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		o, err := parseOrigin(f)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func parseOrigin(f string) (string, error) {
+	if strings.Contains(f, "*") {
+		return "", fmt.Errorf("%q: a wildcard is not allowed; list each origin exactly (scheme://host[:port])", f)
+	}
+	u, err := url.Parse(f)
+	if err != nil {
+		return "", fmt.Errorf("%q: not an origin (want scheme://host[:port])", f)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch {
+	case scheme != "http" && scheme != "https":
+		return "", fmt.Errorf("%q: scheme must be http or https", f)
+	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
+		return "", fmt.Errorf("%q: no host (want scheme://host[:port])", f)
+	case u.User != nil:
+		return "", fmt.Errorf("%q: an origin has no user info", f)
+	case u.Path != "" || u.RawPath != "":
+		return "", fmt.Errorf("%q: an origin has no path, not even \"/\"", f)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(f, "?#"):
+		return "", fmt.Errorf("%q: an origin has no query or fragment", f)
+	}
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("%q: bad port", f)
+		}
+		port = strconv.Itoa(n)
+	}
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host, nil
 }

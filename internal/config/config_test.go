@@ -119,3 +119,71 @@ func TestRateAndProxySettings(t *testing.T) {
 		}
 	}
 }
+
+func TestCORSOriginsSetting(t *testing.T) {
+	if d := Default(); d.CORSOrigins != "" {
+		t.Fatalf("default cors_origins %q, want none", d.CORSOrigins)
+	}
+	file := filepath.Join(t.TempDir(), "realname.yaml")
+	if err := os.WriteFile(file, []byte("cors_origins: https://from.file.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load("serve", []string{"--config", file}, func(string) string { return "" })
+	if err != nil || c.CORSOrigins != "https://from.file.example" {
+		t.Fatalf("yaml: %q %v", c.CORSOrigins, err)
+	}
+	env := map[string]string{"REALNAME_CORS_ORIGINS": "https://Letters.Example.CN:443, http://localhost:3000"}
+	c, err = Load("serve", []string{"--config", file}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseCORSOrigins(c.CORSOrigins)
+	if err != nil || strings.Join(got, " ") != "https://letters.example.cn http://localhost:3000" {
+		t.Fatalf("env over yaml, normalised: %q %v", got, err)
+	}
+}
+
+func TestParseCORSOrigins(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // origins joined by a space
+	}{
+		{"", ""},
+		{" , ,", ""},
+		{"https://letters.example.cn", "https://letters.example.cn"},
+		{"HTTPS://LETTERS.example.CN", "https://letters.example.cn"},
+		{"https://a.example:443,http://a.example:80", "https://a.example http://a.example"},
+		{"https://a.example:8443", "https://a.example:8443"},
+		{"http://127.0.0.1:3000", "http://127.0.0.1:3000"},
+		{"http://[::1]:3000", "http://[::1]:3000"},
+		{"https://[2001:DB8::1]:443", "https://[2001:db8::1]"},
+		{"https://a.example, https://A.example:443", "https://a.example"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseCORSOrigins(tc.in)
+			if err != nil || strings.Join(got, " ") != tc.want {
+				t.Fatalf("ParseCORSOrigins(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{
+		"*", "https://*.example.cn", "https://a.example,*", "letters.example.cn", "ftp://a.example",
+		"https://", "https:///x", "https://a.example/", "https://a.example/app", "https://a.example?x=1",
+		"https://a.example#top", "https://a.example?", "https://user:pw@a.example", "https://a.example:99999",
+		"https://a.example:x", "mailto:x@a.example", "//a.example", "https://a b.example",
+	} {
+		t.Run("bad "+bad, func(t *testing.T) {
+			if got, err := ParseCORSOrigins(bad); err == nil {
+				t.Fatalf("ParseCORSOrigins(%q) = %q, want an error", bad, got)
+			}
+		})
+	}
+	c := Default()
+	c.CORSOrigins = "*"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "cors_origins") || !strings.Contains(err.Error(), "wildcard") {
+		t.Fatalf("Validate with *: %v", err)
+	}
+}
