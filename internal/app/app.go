@@ -100,6 +100,10 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
+	corsOrigins, err := config.ParseCORSOrigins(cfg.CORSOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("CORS origins: %w", err)
+	}
 	limiter := func(n int) ratelimit.Limiter {
 		if n <= 0 {
 			return nil
@@ -121,6 +125,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		TokenKey: keys.Index.Sum("user-token-key", "v1"), TokenTTL: cfg.TokenTTL,
 		Ready: a.store.Ping, Metrics: metrics, Logger: log, AccessLog: cfg.AccessLog, SupportedDocs: supported,
 		IPLimit: limiter(cfg.Rate.IP), KeyLimit: limiter(cfg.Rate.APIKey), TrustedProxies: proxies,
+		CORSOrigins: corsOrigins,
 	})
 	if err != nil {
 		return nil, err

@@ -160,6 +160,9 @@ func (s *Server) wrap(route string, h http.HandlerFunc, limitIP bool) http.Handl
 		for _, sh := range securityHeaders {
 			hdr[sh.key] = sh.value
 		}
+		if s.cors != nil {
+			s.cors.apply(hdr, r)
+		}
 		sw := &st.statusWriter
 		defer func() {
 			if p := recover(); p != nil {

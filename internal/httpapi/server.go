@@ -35,6 +35,10 @@ type Options struct {
 	// client (REALNAME_TRUSTED_PROXIES); none: the remote address is the
 	// client.
 	TrustedProxies []netip.Prefix
+	// CORSOrigins are the exact origins (scheme://host[:port], as browsers
+	// send them in Origin) whose pages may call the API
+	// (REALNAME_CORS_ORIGINS); none: no CORS headers.
+	CORSOrigins []string
 }
 
 // Server is the REST API. It is an http.Handler.
@@ -52,6 +56,7 @@ type Server struct {
 	ipLimit   ratelimit.Limiter // nil: none
 	keyLimit  ratelimit.Limiter // nil: none
 	proxies   trustedProxies
+	cors      corsOrigins // nil: no CORS
 }
 
 // New builds the API.
@@ -71,12 +76,17 @@ func New(o Options) (*Server, error) {
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = 15 * time.Minute
 	}
+	cors, err := newCORSOrigins(o.CORSOrigins)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		svc: o.Service, keys: newAPIKeys(o.Keys, o.APIKey, o.Now),
 		tokens: &userTokens{key: o.TokenKey, ttl: o.TokenTTL, now: o.Now},
 		ready:  o.Ready, metrics: o.Metrics, log: o.Logger, accessLog: o.AccessLog,
 		docs: documents(o.SupportedDocs), mux: http.NewServeMux(),
 		now: o.Now, ipLimit: o.IPLimit, keyLimit: o.KeyLimit, proxies: trustedProxies(o.TrustedProxies),
+		cors: cors,
 	}
 	s.routes()
 	return s, nil
@@ -92,9 +102,8 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/auth/supported_documents", s.instrument("supported_documents", s.handleDocuments))
 	m.Handle("GET /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
 	m.Handle("POST /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
-	m.Handle("/api/", s.instrument("unknown", func(w http.ResponseWriter, r *http.Request) {
-		renderError(w, r, s.log, realname.E(realname.KindNotFound, realname.CodeNotFound, "no such API route (or wrong method)", nil))
-	}))
+	m.Handle("OPTIONS /api/", s.instrument("preflight", s.handlePreflight))
+	m.Handle("/api/", s.instrument("unknown", s.handleUnknown))
 	m.Handle("GET /health", s.instrumentUnlimited("health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": "ok"})
 	}))
@@ -104,6 +113,13 @@ func (s *Server) routes() {
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// errUnknownRoute answers a path or method the API does not have.
+var errUnknownRoute = realname.E(realname.KindNotFound, realname.CodeNotFound, "no such API route (or wrong method)", nil)
+
+func (s *Server) handleUnknown(w http.ResponseWriter, r *http.Request) {
+	renderError(w, r, s.log, errUnknownRoute)
+}
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if s.ready != nil {
