@@ -14,13 +14,15 @@ import (
 )
 
 // reqState is one request's bookkeeping, allocated once per request: the
-// status writer, the request id and, once authenticated, the principal. It
-// travels in the request's context under reqStateKey.
+// status writer, the request id, once authenticated the principal, and the
+// reader of a JSON body (decodeJSON). It travels in the request's context
+// under reqStateKey.
 type reqState struct {
 	statusWriter
-	id  string
-	idv [1]string // the X-Request-Id header value
-	p   principal
+	id   string
+	idv  [1]string // the X-Request-Id header value
+	p    principal
+	body depthReader
 }
 
 type reqStateKey struct{}
