@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -233,8 +234,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // certifyId, passed (the SubCode) and callbackToken. It answers 200 once the
 // session is handled, also for a repeat, so the provider stops retrying.
 func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, callbackBody)
 	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			renderError(w, r, s.log, jsonError(err, callbackBody))
+			return
+		}
 		renderError(w, r, s.log, realname.E(realname.KindInvalid, realname.CodeInvalidCallback, "malformed callback", nil))
 		return
 	}
