@@ -2,7 +2,8 @@
 // validate, call the domain and render. One function, renderError, maps the
 // domain's error kinds to HTTP statuses and the error envelope
 // {"success": false, "error": "…", "code": "…"}. Middleware adds request
-// ids, access logs without PII, metrics, security headers and body limits.
+// ids, access logs without PII, metrics, security headers, body size and
+// JSON depth limits, and CORS for the exact origins configured (cors.go).
 //
 // Two kinds of credential are accepted: a platform's API key (server to
 // server, "Authorization: Bearer rk_…", stored hashed) and a short-lived
