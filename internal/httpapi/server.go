@@ -100,6 +100,8 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/auth/status/{user_id}", s.instrumentAuth("status", s.authenticated(true, s.handleStatus)))
 	m.Handle("POST /api/v1/auth/token", s.instrumentAuth("token", s.authenticated(false, s.handleToken)))
 	m.Handle("GET /api/v1/auth/supported_documents", s.instrument("supported_documents", s.handleDocuments))
+	m.Handle("GET /api/v1/auth/notices", s.instrument("notices", s.handleNotices))
+	m.Handle("GET /api/v1/auth/notices/{version}", s.instrument("notice", s.handleNotice))
 	m.Handle("GET /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
 	m.Handle("POST /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
 	m.Handle("OPTIONS /api/", s.instrument("preflight", s.handlePreflight))
