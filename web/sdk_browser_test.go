@@ -45,6 +45,7 @@ type request struct {
 	method, path, auth, body string
 	header                   http.Header
 	at                       time.Time
+	query                    string
 }
 
 // fakeAPI implements /api/v1/auth/{init,query,status/…,verify} with
@@ -56,6 +57,7 @@ type fakeAPI struct {
 	query  []answer
 	status []answer
 	verify []answer
+	notice []answer
 	reqs   []request
 
 	dropped map[string]time.Time // when a request to the path was last dropped
@@ -106,7 +108,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hangUp(w)
 		return
 	}
-	f.reqs = append(f.reqs, request{r.Method, r.URL.Path, r.Header.Get("Authorization"), string(body), r.Header.Clone(), time.Now()})
+	f.reqs = append(f.reqs, request{r.Method, r.URL.Path, r.Header.Get("Authorization"), string(body), r.Header.Clone(), time.Now(), r.URL.RawQuery})
 	var a answer
 	switch {
 	case r.Method == "POST" && r.URL.Path == "/api/v1/auth/init":
@@ -117,6 +119,8 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a = next(&f.status)
 	case r.Method == "POST" && r.URL.Path == "/api/v1/auth/verify":
 		a = next(&f.verify)
+	case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/api/v1/auth/notices/"):
+		a = next(&f.notice)
 	default:
 		a = apiErr(404, "NOT_FOUND")
 	}
@@ -171,7 +175,16 @@ func newServer(t *testing.T) (*httptest.Server, *fakeAPI) {
 	f.query = []answer{status("processing")}
 	f.status = []answer{ok(map[string]any{"user_id": "u1", "status": "success", "real_name": "张*", "is_valid": true, "days_remaining": 300})}
 	f.verify = []answer{ok(map[string]any{"passed": true, "reason": ""})}
+	f.notice = []answer{ok(map[string]any{"notice": testNotice})}
 	return srv, f
+}
+
+// testNotice is the fake API's notice text.
+var testNotice = map[string]any{
+	"version": "2026-11-01", "lang": "zh", "title": "规则",
+	"sections": []map[string]string{{"heading": "为什么", "text": "因为"}},
+	"consents": map[string]string{"id_number": "我同意一", "face": "我同意二"},
+	"sha256":   strings.Repeat("ab", 32),
 }
 
 // validID is a resident ID number the server accepts.
@@ -559,6 +572,56 @@ func TestSDKInBrowser(t *testing.T) {
 			t.Errorf("verify body %s", vr[0].body)
 		}
 		checkTokens(t, f)
+		p.CheckClean()
+	})
+
+	t.Run("notice", func(t *testing.T) {
+		srv, f := newServer(t)
+		p := open(t, b, browsertest.Desktop, srv)
+		p.Expect(`ERR_EMPTY_RESPONSE`)
+		p.Eval(`make()`, nil)
+		var n map[string]any
+		p.Eval(`auth.getNotice()`, &n)
+		if n["version"] != "2026-11-01" || n["sha256"] != testNotice["sha256"] || fmt.Sprint(n["consents"]) != "map[face:我同意二 id_number:我同意一]" {
+			t.Errorf("getNotice() = %v", n)
+		}
+		p.Eval(`make({lang: 'en'}).getNotice('2026-11-01')`, &n)
+		p.Eval(`auth.getNotice('v/1', 'zh')`, &n)
+		rs := f.requests("/api/v1/auth/notices/")
+		if len(rs) != 3 || rs[0].path != "/api/v1/auth/notices/current" || rs[0].query != "lang=zh" ||
+			rs[1].path != "/api/v1/auth/notices/2026-11-01" || rs[1].query != "lang=en" ||
+			rs[2].query != "lang=zh" || !strings.HasSuffix(rs[2].path, "/v/1") {
+			t.Errorf("requests %+v", rs)
+		}
+		// Public texts: no token asked for, none sent, no cookie.
+		var calls int
+		p.Eval(`tokenCalls`, &calls)
+		for _, r := range rs {
+			if r.auth != "" || r.header.Get("Cookie") != "" {
+				t.Errorf("%s sent Authorization %q, cookies %q", r.path, r.auth, r.header.Get("Cookie"))
+			}
+		}
+		if calls != 0 {
+			t.Errorf("getNotice asked for %d tokens", calls)
+		}
+		for _, c := range []struct {
+			a    answer
+			code string
+		}{
+			{apiErr(404, "NOTICE_NOT_FOUND"), "NOTICE_NOT_FOUND"},
+			{apiErr(400, "INVALID_REQUEST"), "INVALID_REQUEST"},
+			{ok(map[string]any{"notice": map[string]any{"version": "x"}}), "BAD_RESPONSE"},
+			{answer{drop: true}, "NETWORK"},
+		} {
+			f.script(&f.notice, c.a)
+			p.Eval(`log.length = 0; make()`, nil)
+			var res any
+			p.Eval(`auth.getNotice('nope')`, &res)
+			e := lastEvent(p)
+			if res != nil || len(events(p)) != 1 || e.Ev != "autherror" || e.D["code"] != c.code || e.D["call"] != "getNotice" || e.D["message"] == "" {
+				t.Errorf("%s: getNotice = %v, last event %+v", c.code, res, e)
+			}
+		}
 		p.CheckClean()
 	})
 

@@ -16,6 +16,7 @@ const MESSAGES = {
   INVALID_NAME: ['姓名格式不正确，请输入证件上的姓名', 'The name is not valid; enter it as on the ID card'],
   INVALID_CERT_TYPE: ['不支持的证件类型', 'This document type is not supported'],
   UNSUPPORTED_DOCUMENT: ['暂不支持该证件类型的认证', 'This document type cannot be verified yet'],
+  NOTICE_NOT_FOUND: ['未找到该版本的个人信息处理规则', 'No such version of the notice'],
   CONSENT_REQUIRED: ['请先阅读并同意个人信息处理规则（身份证号与人脸信息）', 'Please read and accept the notice on processing your ID number and face data first'],
   ALREADY_AUTHENTICATED: ['您已完成实名认证，无需重复认证', 'You are already verified'],
   IDENTITY_BOUND_TO_OTHER_USER: ['该身份信息已绑定其他账号', 'This identity is already bound to another account'],
@@ -327,9 +328,10 @@ class RealnameAuth {
 
   // _request resolves the JSON answer of a 2xx, or throws an error object
   // {reason, code, message, httpStatus?, retryAfter?}. It never throws
-  // anything else.
-  async _request(method, path, body, signal, retried) {
-    const token = await this._getToken(false);
+  // anything else. A public request (the notice texts) carries no token and
+  // may be answered from the browser's cache.
+  async _request(method, path, body, signal, retried, isPublic) {
+    const token = isPublic ? '' : await this._getToken(false);
     const ctl = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; ctl.abort(); }, this.options.requestTimeout);
@@ -343,12 +345,12 @@ class RealnameAuth {
     try {
       res = await fetch(this.options.apiBase + path, {
         method,
-        headers: Object.assign({ Authorization: 'Bearer ' + token, Accept: 'application/json' },
+        headers: Object.assign(isPublic ? { Accept: 'application/json' } : { Authorization: 'Bearer ' + token, Accept: 'application/json' },
           body !== undefined ? { 'Content-Type': 'application/json' } : {}),
         body: body !== undefined ? JSON.stringify(body) : undefined,
         signal: ctl.signal,
         credentials: 'omit',
-        cache: 'no-store',
+        cache: isPublic ? 'default' : 'no-store',
       });
       try { data = await res.json(); } catch (e) { data = null; }
     } catch (e) {
@@ -363,7 +365,7 @@ class RealnameAuth {
     const retryAfter = Number(res.headers.get('Retry-After')) || undefined;
     let code = data && typeof data.code === 'string' && data.code ? data.code : '';
     if (!code) code = res.ok ? 'BAD_RESPONSE' : res.status === 429 ? 'RATE_LIMITED' : res.status === 503 ? 'PROVIDER_UNAVAILABLE' : 'HTTP_' + res.status;
-    if (res.status === 401 && code === 'INVALID_TOKEN' && !retried) {
+    if (res.status === 401 && code === 'INVALID_TOKEN' && !retried && !isPublic) {
       // The short-lived token expired: mint a new one and try once more.
       this._token = null;
       return this._request(method, path, body, signal, true);
@@ -494,6 +496,31 @@ class RealnameAuth {
     const body = { user_id: String(userId == null ? '' : userId) };
     if (faceImage) body.face_image = faceImage;
     return this._call('POST', API + '/verify', body);
+  }
+
+  // getNotice fetches the text of the consent notice to show before
+  // initAuth: a version ('current' by default) in a language ('zh' or 'en';
+  // the SDK's by default). It needs no user token. It resolves the notice
+  // {version, lang, title, sections: [{heading, text}], consents: {id_number,
+  // face}, sha256}, or null after emitting autherror (whose detail has
+  // call: 'getNotice', as it ends no verification).
+  async getNotice(version = 'current', lang) {
+    const l = lang || this.options.lang;
+    const path = API + '/notices/' + encodeURIComponent(String(version || 'current')) + '?lang=' + encodeURIComponent(String(l));
+    try {
+      const data = await this._request('GET', path, undefined, undefined, false, true);
+      const n = data.notice;
+      if (!n || typeof n.version !== 'string' || typeof n.title !== 'string' || !Array.isArray(n.sections) ||
+          !n.consents || typeof n.consents.id_number !== 'string' || typeof n.consents.face !== 'string' ||
+          typeof n.sha256 !== 'string') {
+        throw this._error('BAD_RESPONSE');
+      }
+      return n;
+    } catch (e) {
+      const err = e && e.reason ? e : this._error('INTERNAL');
+      this._emit('autherror', { ...err, call: 'getNotice' });
+      return null;
+    }
   }
 
   async _call(method, path, body) {
