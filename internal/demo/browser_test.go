@@ -1,6 +1,7 @@
 package demo_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 
 	"github.com/realname/realname/internal/app"
 	"github.com/realname/realname/internal/browsertest"
@@ -120,6 +124,7 @@ func signInAndFailTheForm(t *testing.T, p *browsertest.Page, base, shot string) 
 	}
 	p.Click("#next")
 	p.WaitVisible("#consent")
+	checkNoticeShown(t, p, base)
 
 	// Both consents are needed, each on its own.
 	p.Click("#consent-id")
@@ -128,6 +133,88 @@ func signInAndFailTheForm(t *testing.T, p *browsertest.Page, base, shot string) 
 	p.Screenshot(shot + "-consent")
 	p.Click("#consent-face")
 	return user
+}
+
+// checkNoticeShown: the consent step shows the API's current notice, text
+// for text, with its version and hash, and labels the boxes with its
+// consent texts.
+func checkNoticeShown(t *testing.T, p *browsertest.Page, base string) {
+	t.Helper()
+	var ans struct {
+		Notice struct {
+			Version, Title, SHA256 string
+			Sections               []struct{ Heading, Text string }
+			Consents               map[string]string
+		}
+	}
+	if code := api(t, http.MethodGet, base+"/api/v1/auth/notices/current?lang=zh", "", nil, &ans); code != 200 {
+		t.Fatalf("GET notice: %d", code)
+	}
+	n := ans.Notice
+	p.WaitText("#notice .notice-title", n.Title)
+	var shown struct {
+		Title, ID, Face, Version, SHA, Meta string
+		Headings, Texts                     []string
+		Start                               bool
+	}
+	p.Eval(`(() => {
+		const q = (s) => document.querySelector(s), all = (s) => [...document.querySelectorAll(s)].map(e => e.textContent);
+		return {Title: q('#notice .notice-title').textContent, Headings: all('#notice dt'), Texts: all('#notice dd'),
+			ID: q('#consent-id-label').textContent, Face: q('#consent-face-label').textContent,
+			Version: q('#notice-meta').dataset.version, SHA: q('#notice-meta').dataset.sha256, Meta: q('#notice-meta').textContent,
+			Start: !q('#start').disabled};
+	})()`, &shown)
+	var headings, texts []string
+	for _, s := range n.Sections {
+		headings, texts = append(headings, s.Heading), append(texts, s.Text)
+	}
+	if shown.Title != n.Title || strings.Join(shown.Headings, "|") != strings.Join(headings, "|") ||
+		strings.Join(shown.Texts, "|") != strings.Join(texts, "|") || shown.ID != n.Consents["id_number"] ||
+		shown.Face != n.Consents["face"] || shown.Version != n.Version || shown.SHA != n.SHA256 ||
+		!strings.Contains(shown.Meta, n.Version) || !strings.Contains(shown.Meta, n.SHA256[:12]) || !shown.Start {
+		t.Errorf("the consent step shows %+v, the API's notice is %+v", shown, n)
+	}
+}
+
+// A notice that does not load: the page says so, and nobody can consent
+// to a text they have not seen.
+func TestDemoNoticeFailsToLoad(t *testing.T) {
+	b := browsertest.New(t)
+	a := startApp(t)
+	p := b.Page(t, browsertest.Desktop)
+	expectShownErrors(p)
+	p.Expect(`blocked: inspector`)
+	p.Run(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{
+			URLPatterns: []*network.BlockPattern{{URLPattern: a.URL() + "/api/v1/auth/notices/*", Block: true}},
+		})
+		return err
+	}))
+	p.Navigate(a.URL() + "/demo/")
+	p.Click("#signin")
+	p.WaitText("#status", "未认证")
+	p.Type("#real-name", "张三")
+	p.Type("#id-number", "11010519491231002X")
+	p.Click("#next")
+	p.WaitVisible("#notice-error")
+	if msg := textOf(p, "#notice-error-text"); !strings.Contains(msg, "没有加载成功") {
+		t.Errorf("notice error %q", msg)
+	}
+	var state struct{ Start, ID, Face bool }
+	p.Eval(`({Start: document.getElementById('start').disabled, ID: document.getElementById('consent-id').disabled,
+		Face: document.getElementById('consent-face').disabled})`, &state)
+	if !state.Start || !state.ID || !state.Face {
+		t.Errorf("with no notice: disabled %+v, want all", state)
+	}
+	p.Screenshot("demo-desktop-notice-failed")
+	// Unblocked, the retry button loads it.
+	p.Run(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{})
+		return err
+	}))
+	p.Click("#notice-retry")
+	checkNoticeShown(t, p, a.URL())
+	p.CheckClean()
 }
 
 func noHorizontalScroll(t *testing.T, p *browsertest.Page, when string) {

@@ -5,10 +5,6 @@
 // reaches this page.
 import RealnameAuth from '/sdk/realname.js';
 
-// The version of the consent notice shown on this page
-// (internal/realname/consent.go NoticeVersion).
-const NOTICE_VERSION = '2026-11-01';
-
 const $ = (id) => document.getElementById(id);
 const el = {
   signedOut: $('signed-out'), signedIn: $('signed-in'), signin: $('signin'), signout: $('signout'),
@@ -19,6 +15,9 @@ const el = {
   idNumber: $('id-number'), idMsg: $('id-number-msg'), next: $('next'),
   consent: $('consent'), consentTitle: $('consent-title'), consentId: $('consent-id'), consentFace: $('consent-face'),
   consentMsg: $('consent-msg'), start: $('start'), back: $('back'), verifyError: $('verify-error'),
+  notice: $('notice'), noticeLoading: $('notice-loading'), noticeMeta: $('notice-meta'), noticeError: $('notice-error'),
+  noticeErrorText: $('notice-error-text'), noticeRetry: $('notice-retry'),
+  consentIdLabel: $('consent-id-label'), consentChecks: $('consent-checks'), consentFaceLabel: $('consent-face-label'),
   letterCard: $('letter-card'), letterForm: $('letter-form'), letter: $('letter'), letterMsg: $('letter-msg'),
   letterCount: $('letter-count'), send: $('send'),
 };
@@ -102,8 +101,9 @@ function setBusy() {
   const pending = el.status.dataset.state === 'pending';
   const busy = waiting || pollTimer !== null || (sdkBusy > 0 && pending);
   el.progress.classList.toggle('busy', busy);
-  // One face check at a time: no second start while the SDK follows one.
-  el.start.disabled = waiting || sdkBusy > 0;
+  // One face check at a time: no second start while the SDK follows one;
+  // and none before the notice is shown.
+  el.start.disabled = !notice || waiting || sdkBusy > 0;
   el.progress.setAttribute('aria-hidden', busy ? 'false' : 'true');
   el.statusCard.setAttribute('aria-busy', busy ? 'true' : 'false');
 }
@@ -241,6 +241,10 @@ auth.on('authcancel', (ev) => {
 });
 
 auth.on('autherror', (ev) => {
+  if (ev && ev.call === 'getNotice') {
+    noticeFailure = ev; // loadNotice says it where the notice belongs
+    return;
+  }
   waiting = false;
   const code = ev && ev.code;
   const text = message(code, hasHan(ev && ev.message) ? ev.message : '');
@@ -319,9 +323,73 @@ el.form.addEventListener('submit', (e) => {
   openConsent();
 });
 
+// --- the notice, as realname serves it ---
+
+// notice is the text shown on the consent step ({version, title, sections,
+// consents, sha256}, from auth.getNotice), null until it has loaded. The
+// page sends its version with the consent, so what the person accepted is
+// exactly what they read.
+let notice = null;
+let noticeFailure = null; // the autherror of the last getNotice
+let noticeLoading = null; // the promise of a load under way
+
+function renderNotice(n) {
+  const title = document.createElement('h4');
+  title.className = 'notice-title';
+  title.textContent = n.title;
+  const list = document.createElement('dl');
+  list.className = 'notice';
+  for (const s of n.sections) {
+    const dt = document.createElement('dt');
+    dt.textContent = s.heading;
+    const dd = document.createElement('dd');
+    dd.textContent = s.text;
+    list.append(dt, dd);
+  }
+  el.notice.replaceChildren(title, list);
+  el.notice.setAttribute('aria-busy', 'false');
+  el.noticeMeta.textContent = `版本 ${n.version} · 校验值 ${n.sha256.slice(0, 12)}…`;
+  el.noticeMeta.title = `SHA-256 ${n.sha256}`;
+  el.noticeMeta.dataset.version = n.version;
+  el.noticeMeta.dataset.sha256 = n.sha256;
+  el.consentIdLabel.textContent = n.consents.id_number;
+  el.consentFaceLabel.textContent = n.consents.face;
+  el.consentId.disabled = false;
+  el.consentFace.disabled = false;
+  el.consentChecks.hidden = false;
+}
+
+// loadNotice fetches the current notice once; on failure the consent step
+// says so and the start button stays disabled.
+function loadNotice() {
+  if (notice) return Promise.resolve(notice);
+  if (noticeLoading) return noticeLoading;
+  el.noticeError.hidden = true;
+  el.noticeLoading.hidden = false;
+  noticeFailure = null;
+  noticeLoading = auth.getNotice('current', 'zh').then((n) => {
+    noticeLoading = null;
+    if (n) {
+      notice = n;
+      renderNotice(n);
+    } else {
+      el.noticeLoading.hidden = true;
+      const why = noticeFailure ? message(noticeFailure.code) : '';
+      el.noticeErrorText.textContent = '个人信息处理规则没有加载成功，暂时不能开始人脸核验。' + why;
+      el.noticeError.hidden = false;
+    }
+    setBusy();
+    return n;
+  });
+  return noticeLoading;
+}
+
+el.noticeRetry.addEventListener('click', () => loadNotice());
+
 // --- consent: two separate checkboxes (PIPL Arts. 28–29) ---
 
 function openConsent() {
+  loadNotice();
   el.consentId.checked = false;
   el.consentFace.checked = false;
   el.consentMsg.textContent = '';
@@ -354,8 +422,9 @@ el.start.addEventListener('click', () => {
     (el.consentId.checked ? el.consentFace : el.consentId).focus();
     return;
   }
+  if (!notice) return; // the button is disabled until the notice is shown
   const consent = {
-    notice_version: NOTICE_VERSION,
+    notice_version: notice.version,
     accepted_at: new Date().toISOString(),
     scopes: ['id_number', 'face'],
   };
@@ -476,6 +545,7 @@ el.signout.addEventListener('click', async () => {
 // --- start ---
 
 async function main() {
+  loadNotice();
   const r = await api('me', null, 'GET');
   if (!r.ok) {
     showSignedOut(r.status === 401 ? '' : r.data.error || message(r.data.code));
