@@ -78,64 +78,93 @@ func (s *Service) finish(ctx context.Context, certifyID string, res outcome) (Ve
 	var out Verification
 	changed := false
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		changed = false
-		v, err := tx.LockVerification(ctx, certifyID)
-		if err != nil {
-			return err
-		}
-		out = v
-		if v.Status.Terminal() {
-			return nil
-		}
-		now := s.clock()
-		v.SubCode, v.Score = res.SubCode, res.Score
-		to := StatusFailed
-		switch {
-		case res.cancel:
-			to = StatusCancelled
-			v.FailReason = res.Reason
-		case res.Passed:
-			to = StatusSuccess
-			rec := UserRecord{UserID: v.UserID, PersonID: v.PersonID, CertifyID: v.CertifyID,
-				Status: StatusSuccess, Evidence: v.Evidence, VerifiedAt: now, ExpiresAt: now.Add(s.cfg.Validity)}
-			if err := s.bind(ctx, tx, rec, now); errors.Is(err, ErrConflict) {
-				to, v.FailReason = StatusFailed, CodeIdentityBound
-			} else if err != nil {
-				return err
-			} else {
-				v.ExpiresAt = rec.ExpiresAt
-			}
-		default:
-			v.FailReason = res.Reason
-			if v.FailReason == "" {
-				v.FailReason = ReasonForSubCode(res.SubCode)
-			}
-		}
-		if err := v.move(to, now); err != nil {
-			return err
-		}
-		if err := tx.UpdateVerification(ctx, v); err != nil {
-			return fmt.Errorf("update verification: %w", err)
-		}
-		out, changed = v, true
-		return nil
+		var err error
+		out, changed, err = s.finishTx(ctx, tx, certifyID, res)
+		return err
 	})
 	if err != nil {
 		return Verification{}, fmt.Errorf("finish %s: %w", certifyID, err)
 	}
 	if changed {
-		s.forgetUser(ctx, out.UserID)
-		s.metrics.Finished(out.Status, out.CompletedAt.Sub(out.CreatedAt))
-		s.log.InfoContext(ctx, "verification finished", "certify_id", out.CertifyID,
-			"status", string(out.Status), "reason", out.FailReason, "sub_code", out.SubCode)
-		if out.NotifyURL != "" && s.notifier != nil {
-			s.notifier.Notify(ctx, Notice{URL: out.NotifyURL, CertifyID: out.CertifyID, UserID: out.UserID, Status: out.Status})
-		}
-		if out.ProviderRef != "" && out.Status != StatusCancelled {
-			s.queueDeletion(out)
-		}
+		s.finished(ctx, out)
 	}
 	return out, nil
+}
+
+// finishTx is finish's work inside a transaction: it reports the session
+// and whether it changed.
+func (s *Service) finishTx(ctx context.Context, tx Tx, certifyID string, res outcome) (Verification, bool, error) {
+	v, err := tx.LockVerification(ctx, certifyID)
+	if err != nil {
+		return Verification{}, false, err
+	}
+	if v.Status.Terminal() {
+		return v, false, nil
+	}
+	now := s.clock()
+	v.SubCode, v.Score = res.SubCode, res.Score
+	to := StatusFailed
+	switch {
+	case res.cancel:
+		to = StatusCancelled
+		v.FailReason = res.Reason
+	case res.Passed && s.personErased(ctx, tx, v.PersonID):
+		// The person was erased while the check ran (DELETE /me, a
+		// withdrawal): nothing may bind the user to it again.
+		to, v.FailReason = StatusCancelled, CodeErased
+	case res.Passed:
+		to = StatusSuccess
+		rec := UserRecord{UserID: v.UserID, PersonID: v.PersonID, CertifyID: v.CertifyID,
+			Status: StatusSuccess, Evidence: v.Evidence, VerifiedAt: now, ExpiresAt: now.Add(s.cfg.Validity)}
+		if err := s.bind(ctx, tx, rec, now); errors.Is(err, ErrConflict) {
+			to, v.FailReason = StatusFailed, CodeIdentityBound
+		} else if err != nil {
+			return Verification{}, false, err
+		} else {
+			v.ExpiresAt = rec.ExpiresAt
+		}
+	default:
+		v.FailReason = res.Reason
+		if v.FailReason == "" {
+			v.FailReason = ReasonForSubCode(res.SubCode)
+		}
+	}
+	if err := v.move(to, now); err != nil {
+		return Verification{}, false, err
+	}
+	if err := tx.UpdateVerification(ctx, v); err != nil {
+		return Verification{}, false, fmt.Errorf("update verification: %w", err)
+	}
+	if v.Provider == ProviderManual {
+		// A review's files go when it ends, however it ends.
+		if err := dropReviewFiles(ctx, tx, v.CertifyID); err != nil {
+			return Verification{}, false, err
+		}
+	}
+	return v, true, nil
+}
+
+// finished does what follows a session's end, after its transaction
+// committed: caches, metrics, the platform's notice and the provider's
+// deletion.
+func (s *Service) finished(ctx context.Context, out Verification) {
+	s.forgetUser(ctx, out.UserID)
+	s.metrics.Finished(out.Status, out.CompletedAt.Sub(out.CreatedAt))
+	s.log.InfoContext(ctx, "verification finished", "certify_id", out.CertifyID,
+		"status", string(out.Status), "reason", out.FailReason, "sub_code", out.SubCode)
+	if out.NotifyURL != "" && s.notifier != nil {
+		s.notifier.Notify(ctx, Notice{URL: out.NotifyURL, CertifyID: out.CertifyID, UserID: out.UserID, Status: out.Status})
+	}
+	if out.ProviderRef != "" && (out.Status != StatusCancelled || out.FailReason == CodeErased) && s.cfg.Retention.Faces == 0 {
+		s.queueDeletion(out)
+	}
+}
+
+// personErased reports whether the person was erased (or cannot be read,
+// which is treated the same: nothing is bound to it).
+func (s *Service) personErased(ctx context.Context, tx Tx, personID string) bool {
+	p, err := tx.Person(ctx, personID)
+	return err != nil || p.Erased()
 }
 
 // bind stores the user's record. An expired binding of another user to the

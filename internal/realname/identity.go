@@ -130,3 +130,30 @@ func (k *keyState) newPerson(certType, name, number string, now time.Time) (Pers
 	}
 	return p, nil
 }
+
+// sealWith encrypts other data of a person (a review's files) with the
+// person's data key, so that erasure makes it unreadable too.
+func (k *keyState) sealWith(p Person, plaintext []byte, aad string) ([]byte, error) {
+	dek, err := k.unwrap(p)
+	if err != nil {
+		return nil, fmt.Errorf("unwrap data key of %s: %w", p.ID, err)
+	}
+	ct, err := dek.Seal(plaintext, p.ID+"|"+aad)
+	if err != nil {
+		return nil, fmt.Errorf("seal %s: %w", aad, err)
+	}
+	return ct, nil
+}
+
+// openWith decrypts what sealWith encrypted.
+func (k *keyState) openWith(p Person, ciphertext []byte, aad string) ([]byte, error) {
+	dek, err := k.unwrap(p)
+	if err != nil {
+		return nil, fmt.Errorf("unwrap data key of %s: %w", p.ID, err)
+	}
+	plain, err := dek.Open(ciphertext, p.ID+"|"+aad)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", aad, err)
+	}
+	return plain, nil
+}

@@ -95,6 +95,9 @@ func (s *Service) validateInit(r InitRequest, now time.Time) (validated, error) 
 	if err := r.Consent.validate(now); err != nil {
 		return validated{}, err
 	}
+	if err := checkMinor(number, r.Consent, now); err != nil {
+		return validated{}, err
+	}
 	if r.ReturnURL != "" {
 		if u, err := url.Parse(r.ReturnURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(r.ReturnURL) > 2048 {
 			return validated{}, E(KindInvalid, CodeInvalidRequest, "return_url must be an absolute http(s) URL", nil)
@@ -154,6 +157,9 @@ func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return InitResult{}, fmt.Errorf("load user record: %w", err)
 	}
+	if err := s.checkLockout(ctx, r.UserID, now); err != nil {
+		return InitResult{}, err
+	}
 	s.metrics.InitStarted()
 
 	// The callback token is made before the session, so that a new session
@@ -211,48 +217,25 @@ func (s *Service) replay(ctx context.Context, r InitRequest, fingerprint []byte)
 // one (with the person, if new, and the hash of the callback token) in one
 // transaction.
 func (s *Service) openSession(ctx context.Context, r InitRequest, in validated, fingerprint []byte, token string, now time.Time) (Verification, bool, error) {
-	index := s.keys.index.Sum(indexPurposeNumber, in.number.Value())
 	var out Verification
 	var resumed bool
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		person, err := tx.PersonByIndex(ctx, index)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			if person, err = s.keys.newPerson(in.certType, in.name.Value(), in.number.Value(), now); err != nil {
-				return err
-			}
-			if err := tx.InsertPerson(ctx, person); err != nil {
-				return fmt.Errorf("insert person: %w", err)
-			}
-		case err != nil:
-			return fmt.Errorf("find person: %w", err)
-		default:
-			if bound, err := tx.UserByPerson(ctx, person.ID); err == nil && bound.UserID != r.UserID && bound.Valid(now) {
-				return E(KindConflict, CodeIdentityBound, "this ID number is already verified for another account", nil)
-			} else if err != nil && !errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("find binding: %w", err)
-			}
-			if err := s.refreshPerson(ctx, tx, &person, in); err != nil {
-				return err
-			}
+		person, err := s.personFor(ctx, tx, r.UserID, in, now)
+		if err != nil {
+			return err
 		}
 		if open, err := tx.OpenVerificationForUser(ctx, r.UserID); err == nil {
 			open, err = tx.LockVerification(ctx, open.CertifyID)
 			if err != nil {
 				return fmt.Errorf("lock open session: %w", err)
 			}
-			if open.Status.Open() && open.PersonID == person.ID && now.Before(open.Deadline) && !r.Restart {
+			if open.Status.Open() && open.PersonID == person.ID && now.Before(open.Deadline) && !r.Restart &&
+				open.Provider != ProviderManual {
 				out, resumed = open, true
 				return s.rememberAnswer(ctx, tx, r, fingerprint, open.CertifyID, now)
 			}
-			if open.Status.Open() {
-				open.FailReason = "REPLACED"
-				if err := open.move(StatusCancelled, now); err != nil {
-					return err
-				}
-				if err := tx.UpdateVerification(ctx, open); err != nil {
-					return fmt.Errorf("cancel replaced session: %w", err)
-				}
+			if err := replaceOpen(ctx, tx, open, now); err != nil {
+				return err
 			}
 		} else if !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("find open session: %w", err)
@@ -284,6 +267,53 @@ func (s *Service) openSession(ctx context.Context, r InitRequest, in validated, 
 	}
 	s.forgetUser(ctx, r.UserID)
 	return out, resumed, nil
+}
+
+// replaceOpen cancels a user's open session (locked) that a new one
+// replaces. A replaced manual review's files are deleted with it.
+func replaceOpen(ctx context.Context, tx Tx, open Verification, now time.Time) error {
+	if !open.Status.Open() {
+		return nil
+	}
+	open.FailReason = "REPLACED"
+	if err := open.move(StatusCancelled, now); err != nil {
+		return err
+	}
+	if err := tx.UpdateVerification(ctx, open); err != nil {
+		return fmt.Errorf("cancel replaced session: %w", err)
+	}
+	if open.Provider == ProviderManual {
+		return dropReviewFiles(ctx, tx, open.CertifyID)
+	}
+	return nil
+}
+
+// personFor finds the person with the validated number, or creates it,
+// inside tx. A person verified for another user is a conflict.
+func (s *Service) personFor(ctx context.Context, tx Tx, userID string, in validated, now time.Time) (Person, error) {
+	index := s.keys.index.Sum(indexPurposeNumber, in.number.Value())
+	person, err := tx.PersonByIndex(ctx, index)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if person, err = s.keys.newPerson(in.certType, in.name.Value(), in.number.Value(), now); err != nil {
+			return Person{}, err
+		}
+		if err := tx.InsertPerson(ctx, person); err != nil {
+			return Person{}, fmt.Errorf("insert person: %w", err)
+		}
+	case err != nil:
+		return Person{}, fmt.Errorf("find person: %w", err)
+	default:
+		if bound, err := tx.UserByPerson(ctx, person.ID); err == nil && bound.UserID != userID && bound.Valid(now) {
+			return Person{}, E(KindConflict, CodeIdentityBound, "this ID number is already verified for another account", nil)
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return Person{}, fmt.Errorf("find binding: %w", err)
+		}
+		if err := s.refreshPerson(ctx, tx, &person, in); err != nil {
+			return Person{}, err
+		}
+	}
+	return person, nil
 }
 
 // refreshPerson keeps the person's stored name in step with the name the
@@ -322,6 +352,13 @@ func (s *Service) rememberAnswer(ctx context.Context, tx Tx, r InitRequest, fing
 // hash of token; a resumed session gets a new token first. A provider
 // failure leaves the session pending so a retry of init resumes it.
 func (s *Service) engageProvider(ctx context.Context, v Verification, r InitRequest, id IdentityInput, token string, fresh bool) (Verification, error) {
+	calls := 1 // the face check
+	if !v.IdentityChecked {
+		calls++ // and the national-record check
+	}
+	if err := s.spend(ctx, calls); err != nil {
+		return v, err
+	}
 	if !v.IdentityChecked {
 		pctx, cancel := s.providerCtx(ctx)
 		match, err := s.provider.CheckIdentity(pctx, id)

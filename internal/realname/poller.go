@@ -45,12 +45,19 @@ func (s *Service) PollOnce(ctx context.Context, minIdle time.Duration, batch int
 			finished++
 			continue
 		}
-		s.touch(ctx, got.CertifyID)
+		if got.Provider == ProviderManual {
+			// A review waits for an operator, not for the provider: the
+			// poller need not look at it again before its deadline.
+			s.touch(ctx, got.CertifyID, got.Deadline)
+			continue
+		}
+		s.touch(ctx, got.CertifyID, s.clock())
 	}
 	if _, ok := s.provider.(ResultDeleter); ok && ctx.Err() == nil {
 		// Sessions completed minIdle ago or earlier: the background worker
 		// has had its chance with the newer ones.
-		pending, err := s.store.PendingProviderDeletions(ctx, now.Add(-minIdle), batch)
+		// Unless the provider may keep its copy longer (Retention.Faces).
+		pending, err := s.store.PendingProviderDeletions(ctx, now.Add(-max(minIdle, s.cfg.Retention.Faces)), batch)
 		if err != nil {
 			return finished, err
 		}
@@ -64,14 +71,15 @@ func (s *Service) PollOnce(ctx context.Context, minIdle time.Duration, batch int
 	return finished, nil
 }
 
-// touch moves an open session to the back of the poller's queue.
-func (s *Service) touch(ctx context.Context, certifyID string) {
+// touch moves an open session to the back of the poller's queue: the
+// poller looks at it again once it has been idle after at.
+func (s *Service) touch(ctx context.Context, certifyID string, at time.Time) {
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		v, err := tx.LockVerification(ctx, certifyID)
 		if err != nil || v.Status.Terminal() {
 			return err
 		}
-		v.UpdatedAt = s.clock()
+		v.UpdatedAt = at
 		return tx.UpdateVerification(ctx, v)
 	})
 	if err != nil {

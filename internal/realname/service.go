@@ -28,6 +28,21 @@ type Config struct {
 	ProviderTimeout time.Duration
 	// SupportedDocs are the document types init accepts.
 	SupportedDocs []string
+	// LockoutFailures is how many failed verifications within LockoutWindow
+	// lock a user out of new starts (default 5; negative: no lockout).
+	// An operator lifts a lockout with Unlock.
+	LockoutFailures int
+	// LockoutWindow is the lockout's window (default 24 hours).
+	LockoutWindow time.Duration
+	// DailyBudget caps the paid provider calls per day (China time) of the
+	// provider; past it new starts are refused with BUDGET_EXHAUSTED and
+	// open sessions finish. 0: no cap.
+	DailyBudget int
+	// ReviewTTL is how long a manual review may wait for a decision before
+	// it is cancelled and its files deleted (default 30 days).
+	ReviewTTL time.Duration
+	// Retention says how long each kind of data is kept (see Retention).
+	Retention Retention
 }
 
 func (c *Config) defaults() {
@@ -46,6 +61,16 @@ func (c *Config) defaults() {
 	if len(c.SupportedDocs) == 0 {
 		c.SupportedDocs = []string{"IDENTITY_CARD"}
 	}
+	if c.LockoutFailures == 0 {
+		c.LockoutFailures = 5
+	}
+	if c.LockoutWindow <= 0 {
+		c.LockoutWindow = 24 * time.Hour
+	}
+	if c.ReviewTTL <= 0 {
+		c.ReviewTTL = 30 * 24 * time.Hour
+	}
+	c.Retention.defaults()
 }
 
 // Deps are the service's collaborators.

@@ -16,6 +16,43 @@ type Person struct {
 	NumberCT   []byte
 	CertType   string
 	CreatedAt  time.Time
+	// ErasedAt is set once the person was erased: WrappedKey, NameCT and
+	// NumberCT are gone and Index is random. An erased person is never
+	// written again.
+	ErasedAt time.Time
+}
+
+// Erased reports whether the person's data key was destroyed.
+func (p Person) Erased() bool { return !p.ErasedAt.IsZero() || len(p.WrappedKey) == 0 }
+
+// Review is a manual review's own data (the session is a Verification
+// whose Provider is ProviderManual).
+type Review struct {
+	CertifyID string
+	// FilesCT is the submitted note and files, sealed with the person's data
+	// key; nil once the review was decided or the files passed retention.
+	FilesCT     []byte
+	SubmittedAt time.Time
+	DecidedAt   time.Time
+	DecidedBy   string // the operator
+	Decision    string // "approved" or "rejected"; "" while waiting
+	Reason      string // the operator's reason
+}
+
+// AuditEntry is one line of the audit log: a read of decrypted personal
+// data (Fields set) or an operator's action. Entries carry no personal data
+// themselves.
+type AuditEntry struct {
+	ID        int64 // set by the store, increasing
+	At        time.Time
+	ActorKind string   // ActorPerson, ActorOperator, ActorPlatform or ActorSystem
+	Actor     string   // operator name, API key id, user id or job name
+	Action    string   // e.g. "data.export", "review.view", "user.erase"
+	Subject   string   // the platform user id (a pseudonym after erasure)
+	Target    string   // a certify id or person id, if any
+	Fields    []string // the decrypted fields read (FieldName, FieldIDNumber, FieldDocuments)
+	Masked    bool     // only masked values were shown
+	Reason    string   // why (an operator's stated reason, or the legal basis)
 }
 
 // APIKey is a platform's credential. Only its hash is kept.
@@ -50,6 +87,19 @@ type Reader interface {
 	Person(ctx context.Context, id string) (Person, error)
 	PersonByIndex(ctx context.Context, index []byte) (Person, error)
 	IdempotentAnswer(ctx context.Context, scope, key string) (IdempotentAnswer, error)
+	// UserVerifications lists a user's sessions, newest first, at most limit.
+	UserVerifications(ctx context.Context, userID string, limit int) ([]Verification, error)
+	// Review reads a manual review by its session's certify id.
+	Review(ctx context.Context, certifyID string) (Review, error)
+	// FailuresSince lists the CompletedAt of the user's failed sessions
+	// completed at or after since, oldest first, at most limit.
+	FailuresSince(ctx context.Context, userID string, since time.Time, limit int) ([]time.Time, error)
+	// UnlockedAt is when an operator last lifted the user's lockout (the
+	// zero time if never).
+	UnlockedAt(ctx context.Context, userID string) (time.Time, error)
+	// AuditFor lists the audit entries about a subject, oldest first, at
+	// most limit.
+	AuditFor(ctx context.Context, subject string, limit int) ([]AuditEntry, error)
 }
 
 // Tx is one storage transaction. Writes inside it commit together or not
@@ -70,6 +120,21 @@ type Tx interface {
 	PutUserRecord(ctx context.Context, u UserRecord) error
 	DeleteUserRecord(ctx context.Context, userID string) error
 	PutIdempotentAnswer(ctx context.Context, a IdempotentAnswer) error
+	InsertReview(ctx context.Context, r Review) error
+	// UpdateReview replaces a review's files and decision; ErrNotFound if
+	// there is none.
+	UpdateReview(ctx context.Context, r Review) error
+	// ErasePerson destroys a person's wrapped key and ciphertexts, replaces
+	// its index with newIndex and sets ErasedAt; ErrNotFound if there is no
+	// such person. Erasing an erased person changes nothing.
+	ErasePerson(ctx context.Context, id string, newIndex []byte, at time.Time) error
+	// AnonymiseUser replaces userID by pseudonym in the user's sessions and
+	// audit entries, clears what in those sessions pointed at the platform
+	// (verify and notify URLs, the callback token's hash), and deletes the
+	// user's record, lockout lift and idempotent answers.
+	AnonymiseUser(ctx context.Context, userID, pseudonym string) error
+	// Audit appends an entry to the audit log.
+	Audit(ctx context.Context, e AuditEntry) error
 }
 
 // Store is the domain's storage. Implementations MUST be safe for concurrent
@@ -105,6 +170,34 @@ type Store interface {
 	// RevokeAPIKey marks a key revoked (the first revocation time stays);
 	// ErrNotFound if there is no such key.
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+	// Audit appends an entry to the audit log (outside a transaction).
+	Audit(ctx context.Context, e AuditEntry) error
+	// AuditLog pages through the whole audit log by ID, after afterID.
+	AuditLog(ctx context.Context, afterID int64, limit int) ([]AuditEntry, error)
+	// OpenReviews lists manual reviews waiting for a decision, oldest
+	// first.
+	OpenReviews(ctx context.Context, limit int) ([]Verification, error)
+	// Unlock records that an operator lifted a user's lockout at at.
+	Unlock(ctx context.Context, userID string, at time.Time) error
+	// SpendBudget adds n paid calls to the provider's count for day, unless
+	// the count would pass limit; it returns the count after the call and
+	// whether the calls were allowed (a refused spend adds nothing).
+	SpendBudget(ctx context.Context, provider, day string, n, limit int) (used int, ok bool, err error)
+	// Retention queries (see realname.Retention).
+	// ExpiredUserRecords lists records of users whose verification expired
+	// before the given time.
+	ExpiredUserRecords(ctx context.Context, expiredBefore time.Time, limit int) ([]UserRecord, error)
+	// StalePersons lists the ids of persons not erased, bound to no user,
+	// with no open session and no session completed at or after cutoff, and
+	// created before cutoff.
+	StalePersons(ctx context.Context, cutoff time.Time, limit int) ([]string, error)
+	// StaleReviewFiles lists reviews that still hold files although their
+	// session is finished.
+	StaleReviewFiles(ctx context.Context, limit int) ([]string, error)
+	// DeleteIdempotentAnswers deletes answers created before the given time.
+	DeleteIdempotentAnswers(ctx context.Context, before time.Time) (int, error)
+	// DeleteAudit deletes audit entries older than the given time.
+	DeleteAudit(ctx context.Context, before time.Time) (int, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

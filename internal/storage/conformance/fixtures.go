@@ -27,7 +27,16 @@ func sampleConsent() realname.Consent {
 		AcceptedAt:    base.Add(-2*time.Minute - 987654321),
 		Scopes:        []string{realname.ScopeIDNumber, realname.ScopeFace},
 		RecordedAt:    base.Add(-time.Minute + 1),
+		Guardian:      &realname.Guardian{Relation: realname.RelationParent, AcceptedAt: base.Add(-3*time.Minute + 5)},
+		WithdrawnAt:   base.Add(time.Hour + 3),
 	}
+}
+
+// erasedPerson is a person after erasure, every field set that one has.
+func erasedPerson() realname.Person {
+	p := samplePerson()
+	p.ErasedAt = base.Add(-time.Hour + 21)
+	return p
 }
 
 // sampleVerification is a finished session with every field set.

@@ -11,7 +11,7 @@ import (
 func scanPerson(row rowScanner) (realname.Person, error) {
 	var p realname.Person
 	err := row.Scan(&p.ID, &p.Index, &p.KeyID, &p.WrappedKey, &p.NameCT, &p.NumberCT, &p.CertType,
-		scanTime(&p.CreatedAt))
+		scanTime(&p.CreatedAt), scanTime(&p.ErasedAt))
 	return p, err
 }
 
@@ -39,7 +39,7 @@ func (r reader) PersonByIndex(ctx context.Context, index []byte) (realname.Perso
 // one index wait for each other instead of failing the transaction.
 func (t *txConn) InsertPerson(ctx context.Context, p realname.Person) error {
 	n, err := exec(ctx, t.q, t.sql.insertPerson, p.ID, p.Index, p.KeyID, bytesArg(p.WrappedKey),
-		bytesArg(p.NameCT), bytesArg(p.NumberCT), p.CertType, t.d.timeArg(p.CreatedAt))
+		bytesArg(p.NameCT), bytesArg(p.NumberCT), p.CertType, t.d.timeArg(p.CreatedAt), t.d.nullTimeArg(p.ErasedAt))
 	if err != nil {
 		return wrapErr(err, "insert person %s", p.ID)
 	}
@@ -51,7 +51,7 @@ func (t *txConn) InsertPerson(ctx context.Context, p realname.Person) error {
 
 // UpdatePerson replaces a person's key id, wrapped key and ciphertexts (by
 // ID); the index, certificate type and creation time stay. ErrNotFound if
-// there is no such person.
+// there is no such person or it was erased.
 func (t *txConn) UpdatePerson(ctx context.Context, p realname.Person) error {
 	n, err := exec(ctx, t.q, t.sql.updatePerson, p.KeyID, bytesArg(p.WrappedKey), bytesArg(p.NameCT),
 		bytesArg(p.NumberCT), p.ID)
@@ -91,7 +91,7 @@ func (s *Store) Persons(ctx context.Context, afterID string, limit int) ([]realn
 }
 
 // UpdatePersonKey replaces a person's key id and wrapped key (key
-// rotation); ErrNotFound if there is no such person.
+// rotation); ErrNotFound if there is no such person or it was erased.
 func (s *Store) UpdatePersonKey(ctx context.Context, id, keyID string, wrapped []byte) error {
 	n, err := exec(ctx, s.db, s.sql.updatePersonKey, keyID, bytesArg(wrapped), id)
 	if err != nil {

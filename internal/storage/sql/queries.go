@@ -17,7 +17,7 @@ const (
 	verificationCols = `certify_id, user_id, person_id, provider, provider_ref, status, cert_type,
 		attempts, identity_checked, score, sub_code, fail_reason, verify_url, callback_token_hash, consent, evidence,
 		result_deleted, created_at, updated_at, deadline, completed_at, expires_at, notify_url`
-	personCols     = `id, idx, key_id, wrapped_key, name_ct, number_ct, cert_type, created_at`
+	personCols     = `id, idx, key_id, wrapped_key, name_ct, number_ct, cert_type, created_at, erased_at`
 	userCols       = `user_id, person_id, certify_id, status, evidence, verified_at, expires_at`
 	apiKeyCols     = `id, name, hash, created_at, revoked_at`
 	idempotentCols = `scope, key, fingerprint, certify_id, created_at`
@@ -36,6 +36,7 @@ type queries struct {
 	userRecord, userByPerson, putUserRecord, deleteUserRecord                   string
 	idempotentAnswer, putIdempotentAnswer                                       string
 	createAPIKey, apiKeyByHash, apiKeys, revokeAPIKey                           string
+	privacy                                                                     privacyQueries
 }
 
 // queriesFor builds the statements for d.
@@ -82,12 +83,14 @@ func queriesFor(d dialect) *queries {
 
 		person:        r(`SELECT ` + personCols + ` FROM persons WHERE id = ?`),
 		personByIndex: r(`SELECT ` + personCols + ` FROM persons WHERE idx = ?`),
-		insertPerson: r(`INSERT INTO persons (` + personCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		insertPerson: r(`INSERT INTO persons (` + personCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`),
+		// An erased person is never written again (an init or a key
+		// rotation that read it before the erasure must not revive it).
 		updatePerson: r(`UPDATE persons SET key_id = ?, wrapped_key = ?, name_ct = ?, number_ct = ?
-			WHERE id = ?`),
+			WHERE id = ? AND erased_at IS NULL`),
 		persons:         r(`SELECT ` + personCols + ` FROM persons WHERE id > ? ORDER BY id LIMIT ?`),
-		updatePersonKey: r(`UPDATE persons SET key_id = ?, wrapped_key = ? WHERE id = ?`),
+		updatePersonKey: r(`UPDATE persons SET key_id = ?, wrapped_key = ? WHERE id = ? AND erased_at IS NULL`),
 
 		userRecord:   r(`SELECT ` + userCols + ` FROM users WHERE user_id = ?`),
 		userByPerson: r(`SELECT ` + userCols + ` FROM users WHERE person_id = ?`),
@@ -107,6 +110,7 @@ func queriesFor(d dialect) *queries {
 		apiKeys:      r(`SELECT ` + apiKeyCols + ` FROM api_keys ORDER BY created_at, id`),
 		// The first revocation time stays.
 		revokeAPIKey: r(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`),
+		privacy:      privacyQueriesFor(d),
 	}
 }
 

@@ -50,6 +50,14 @@ func (d dialect) verificationArgs(v realname.Verification) ([]any, error) {
 func encodeConsent(c realname.Consent) (string, error) {
 	c.AcceptedAt = normTime(c.AcceptedAt)
 	c.RecordedAt = normTime(c.RecordedAt)
+	if !c.WithdrawnAt.IsZero() {
+		c.WithdrawnAt = normTime(c.WithdrawnAt)
+	}
+	if c.Guardian != nil {
+		g := *c.Guardian
+		g.AcceptedAt = normTime(g.AcceptedAt)
+		c.Guardian = &g
+	}
 	b, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("encode consent: %w", err)
@@ -67,6 +75,12 @@ func decodeConsent(s string) (realname.Consent, error) {
 	}
 	c.AcceptedAt = c.AcceptedAt.UTC()
 	c.RecordedAt = c.RecordedAt.UTC()
+	if !c.WithdrawnAt.IsZero() {
+		c.WithdrawnAt = c.WithdrawnAt.UTC()
+	}
+	if c.Guardian != nil {
+		c.Guardian.AcceptedAt = c.Guardian.AcceptedAt.UTC()
+	}
 	return c, nil
 }
 
