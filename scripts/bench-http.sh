@@ -124,8 +124,9 @@ start_realname() {
 	free_port "$port"
 	mkdir -p "$WORK/$name-data"
 	# All load comes from one address with one key: the per-IP and per-key
-	# limits are raised so far that they never refuse (they are still checked).
-	REALNAME_RATE_IP=1000000000 REALNAME_RATE_API_KEY=1000000000 \
+	# limits and the daily provider budget are raised so far that they never
+	# refuse (they are still checked).
+	REALNAME_RATE_IP=1000000000 REALNAME_RATE_API_KEY=1000000000 REALNAME_PROVIDER_DAILY_BUDGET=1000000000 \
 		REALNAME_ACCESS_LOG=$log "${SRV_PREFIX[@]}" "$WORK/realname" serve --data "$WORK/$name-data" --addr "127.0.0.1:$port" \
 		>"$WORK/$name.stdout" 2>>"$WORK/$name.log" &
 	PIDS+=($!)

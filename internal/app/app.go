@@ -110,10 +110,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		}
 		return ratelimit.NewMemory(ratelimit.Rule{Limit: n, Window: cfg.Rate.Window}, cfg.Rate.MaxKeys)
 	}
-	a.svc, err = realname.New(realname.Config{
-		Validity: cfg.Validity, SessionTTL: cfg.SessionTTL,
-		CallbackURL: a.baseURL + "/api/v1/auth/callback", SupportedDocs: supported,
-	}, realname.Deps{
+	a.svc, err = realname.New(serviceConfig(cfg, a.baseURL+"/api/v1/auth/callback", supported), realname.Deps{
 		Store: a.store, Provider: provider, Keys: realname.Keys{Ring: keys.Ring, Index: keys.Index, Reload: ringReloader(cfg, o.Getenv)},
 		Cache: cache.NewMemory(0), Metrics: metrics, Notifier: a.notifier, Logger: log, StartLimiter: limiter(cfg.Rate.UserInit),
 	})
@@ -258,6 +255,7 @@ func (a *App) Run(ctx context.Context) error {
 	pollCtx, stopPoll := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.svc.RunPoller(pollCtx, a.cfg.PollInterval, a.cfg.PollMinIdle) })
+	wg.Go(func() { runRetention(pollCtx, a.svc, a.cfg.Privacy.RetentionInterval, a.log) })
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	a.log.Info("serving", "url", a.baseURL)

@@ -71,8 +71,10 @@ const benchRateLimit = 1_000_000_000
 func benchStart(b *testing.B, cfg config.Config) *app.App {
 	b.Helper()
 	// The load comes from one address and one key: the per-IP and per-key
-	// limits are raised so far that they never refuse, but still checked.
+	// limits, and the daily provider budget, are raised so far that they
+	// never refuse, but still checked.
 	cfg.Rate.IP, cfg.Rate.APIKey = benchRateLimit, benchRateLimit
+	cfg.Privacy.DailyBudget = benchRateLimit
 	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a, err := app.New(context.Background(), cfg, app.Options{Logger: log, Getenv: func(string) string { return "" }})
 	if err != nil {

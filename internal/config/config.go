@@ -53,6 +53,44 @@ type Config struct {
 	// whose browser pages may call the API (REALNAME_CORS_ORIGINS; default
 	// none: no CORS headers at all). "*" is refused.
 	CORSOrigins string `yaml:"cors_origins"`
+
+	// AdminKey guards the admin API (/api/v1/admin/…) of operators
+	// (REALNAME_ADMIN_KEY, at least 32 characters; empty: the admin API is
+	// off and operators use the CLI).
+	AdminKey string  `yaml:"admin_key"`
+	Privacy  Privacy `yaml:"privacy"`
+}
+
+// Privacy holds the abuse controls and retention periods.
+type Privacy struct {
+	// LockoutFailures failed verifications within LockoutWindow lock a
+	// user out of new starts until an operator lifts it (realname user
+	// unlock) or the window passes (REALNAME_LOCKOUT_FAILURES, default 5;
+	// 0 turns the lockout off).
+	LockoutFailures int           `yaml:"lockout_failures"`
+	LockoutWindow   time.Duration `yaml:"lockout_window"` // REALNAME_LOCKOUT_WINDOW, default 24h
+	// DailyBudget caps the paid provider calls per day, China time
+	// (REALNAME_PROVIDER_DAILY_BUDGET, default 10000; 0: no cap).
+	DailyBudget int `yaml:"daily_budget"`
+	// ReviewTTL: a manual review undecided this long is cancelled and its
+	// files deleted (REALNAME_REVIEW_TTL, default 720h = 30 days).
+	ReviewTTL time.Duration `yaml:"review_ttl"`
+	// RetainIdentity: the encrypted identity of a person no user is
+	// verified with any more is erased this long after its last session
+	// ended or expired (REALNAME_RETAIN_IDENTITY, default 720h; 0 keeps it).
+	RetainIdentity time.Duration `yaml:"retain_identity"`
+	// RetainFaces: how long the provider may keep its copy of a face check
+	// after the result (REALNAME_RETAIN_FACES, default 0: deleted at once).
+	RetainFaces time.Duration `yaml:"retain_faces"`
+	// RetainIdempotency: stored answers to Idempotency-Keys
+	// (REALNAME_RETAIN_IDEMPOTENCY, default 24h).
+	RetainIdempotency time.Duration `yaml:"retain_idempotency"`
+	// RetainAudit: the audit log of accesses and operator actions
+	// (REALNAME_RETAIN_AUDIT, default 26280h = 3 years).
+	RetainAudit time.Duration `yaml:"retain_audit"`
+	// RetentionInterval: how often the server runs the retention job
+	// (REALNAME_RETENTION_INTERVAL, default 1h).
+	RetentionInterval time.Duration `yaml:"retention_interval"`
 }
 
 // Rate holds the rate limits: at most so many requests per Window (0 turns
@@ -95,6 +133,9 @@ func Default() Config {
 		LogLevel:     "info",
 		AccessLog:    true,
 		Rate:         Rate{IP: 600, APIKey: 6000, UserInit: 10, Window: time.Minute, MaxKeys: 100_000},
+		Privacy: Privacy{LockoutFailures: 5, LockoutWindow: 24 * time.Hour, DailyBudget: 10_000,
+			ReviewTTL: 30 * 24 * time.Hour, RetainIdentity: 30 * 24 * time.Hour, RetainIdempotency: 24 * time.Hour,
+			RetainAudit: 3 * 365 * 24 * time.Hour, RetentionInterval: time.Hour},
 	}
 }
 
@@ -148,7 +189,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"ALIYUN_ACCESS_KEY_SECRET": &c.Aliyun.AccessKeySecret, "ALIYUN_ENDPOINT": &c.Aliyun.Endpoint,
 		"REALNAME_KEYRING_FILE": &c.Keys.RingFile, "REALNAME_INDEX_KEY_FILE": &c.Keys.IndexFile,
 		"REALNAME_LOG_LEVEL": &c.LogLevel, "REALNAME_TRUSTED_PROXIES": &c.TrustedProxies,
-		"REALNAME_CORS_ORIGINS": &c.CORSOrigins,
+		"REALNAME_CORS_ORIGINS": &c.CORSOrigins, "REALNAME_ADMIN_KEY": &c.AdminKey,
 	}
 	for k, dst := range strs {
 		if v := getenv(k); v != "" {
@@ -159,7 +200,11 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	durs := map[string]*time.Duration{
 		"REALNAME_VALIDITY": &c.Validity, "REALNAME_SESSION_TTL": &c.SessionTTL, "REALNAME_TOKEN_TTL": &c.TokenTTL,
 		"REALNAME_POLL_INTERVAL": &c.PollInterval, "REALNAME_POLL_MIN_IDLE": &c.PollMinIdle,
-		"REALNAME_RATE_WINDOW": &c.Rate.Window,
+		"REALNAME_RATE_WINDOW":    &c.Rate.Window,
+		"REALNAME_LOCKOUT_WINDOW": &c.Privacy.LockoutWindow, "REALNAME_REVIEW_TTL": &c.Privacy.ReviewTTL,
+		"REALNAME_RETAIN_IDENTITY": &c.Privacy.RetainIdentity, "REALNAME_RETAIN_FACES": &c.Privacy.RetainFaces,
+		"REALNAME_RETAIN_IDEMPOTENCY": &c.Privacy.RetainIdempotency, "REALNAME_RETAIN_AUDIT": &c.Privacy.RetainAudit,
+		"REALNAME_RETENTION_INTERVAL": &c.Privacy.RetentionInterval,
 	}
 	for k, dst := range durs {
 		if v := getenv(k); v != "" {
@@ -181,6 +226,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	ints := map[string]*int{
 		"REALNAME_RATE_IP": &c.Rate.IP, "REALNAME_RATE_API_KEY": &c.Rate.APIKey,
 		"REALNAME_RATE_USER_INIT": &c.Rate.UserInit, "REALNAME_RATE_MAX_KEYS": &c.Rate.MaxKeys,
+		"REALNAME_LOCKOUT_FAILURES": &c.Privacy.LockoutFailures, "REALNAME_PROVIDER_DAILY_BUDGET": &c.Privacy.DailyBudget,
 	}
 	for k, dst := range ints {
 		if v := getenv(k); v != "" {
@@ -236,6 +282,37 @@ func (c Config) Validate() error {
 	}
 	if c.APIKey != "" && len(c.APIKey) < 24 {
 		bad("REALNAME_API_KEY is too short (at least 24 characters)")
+	}
+	if c.AdminKey != "" && (len(c.AdminKey) < 32 || len(c.AdminKey) > 128) {
+		bad("REALNAME_ADMIN_KEY must have 32–128 characters (make one with: openssl rand -base64 32)")
+	}
+	if c.AdminKey != "" && c.AdminKey == c.APIKey {
+		bad("REALNAME_ADMIN_KEY must differ from REALNAME_API_KEY")
+	}
+	p := c.Privacy
+	if p.LockoutFailures < 0 || p.LockoutFailures > 1000 {
+		bad("lockout_failures %d: between 0 (off) and 1000", p.LockoutFailures)
+	}
+	if p.LockoutWindow < time.Minute || p.LockoutWindow > 30*24*time.Hour {
+		bad("lockout_window %s: between 1m and 720h", p.LockoutWindow)
+	}
+	if p.DailyBudget < 0 {
+		bad("daily_budget %d: must not be negative (0: no cap)", p.DailyBudget)
+	}
+	if p.ReviewTTL < time.Hour || p.ReviewTTL > 90*24*time.Hour {
+		bad("review_ttl %s: between 1h and 2160h (90 days)", p.ReviewTTL)
+	}
+	if p.RetainIdentity < 0 || p.RetainFaces < 0 || p.RetainIdempotency < 0 || p.RetainAudit < 0 {
+		bad("retention periods must not be negative")
+	}
+	if p.RetainFaces > 30*24*time.Hour {
+		bad("retain_faces %s: at most 720h; face data should not be kept", p.RetainFaces)
+	}
+	if p.RetainIdempotency > 0 && p.RetainIdempotency < time.Hour {
+		bad("retain_idempotency %s: at least 1h (a platform retries within it)", p.RetainIdempotency)
+	}
+	if p.RetentionInterval < time.Minute || p.RetentionInterval > 24*time.Hour {
+		bad("retention_interval %s: between 1m and 24h", p.RetentionInterval)
 	}
 	if c.Validity < time.Hour {
 		bad("validity %s: at least 1h", c.Validity)

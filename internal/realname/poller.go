@@ -123,3 +123,20 @@ func (s *Service) RunPoller(ctx context.Context, interval, minIdle time.Duration
 		}
 	}
 }
+
+// FlushDeletions asks the provider to delete the copies queued so far, in
+// this goroutine, and reports how many it handled. It is for a process
+// that runs no poller (an operator command); what fails is left to the
+// server's poller.
+func (s *Service) FlushDeletions(ctx context.Context) int {
+	n := 0
+	for {
+		select {
+		case v := <-s.deletions:
+			s.deleteAtProvider(ctx, v)
+			n++
+		default:
+			return n
+		}
+	}
+}
