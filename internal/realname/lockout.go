@@ -15,7 +15,8 @@ func (s *Service) checkLockout(ctx context.Context, userID string, now time.Time
 	if n < 0 {
 		return nil
 	}
-	since := now.Add(-s.cfg.LockoutWindow)
+	// A failure exactly one window old no longer counts.
+	since := now.Add(-s.cfg.LockoutWindow + time.Microsecond)
 	unlocked, err := s.store.UnlockedAt(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("lockout: %w", err)

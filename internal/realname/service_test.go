@@ -159,6 +159,13 @@ func newHarnessCache(t testing.TB, c realname.Cache) *harness {
 // the real one underneath).
 func newHarnessWith(t testing.TB, c realname.Cache, wrap func(realname.Store) realname.Store) *harness {
 	t.Helper()
+	return newHarnessConfig(t, c, wrap, func(*realname.Config) {})
+}
+
+// newHarnessConfig is newHarnessWith with a change to the service's
+// configuration.
+func newHarnessConfig(t testing.TB, c realname.Cache, wrap func(realname.Store) realname.Store, edit func(*realname.Config)) *harness {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "t.db"), sqlstore.Options{})
 	if err != nil {
@@ -169,7 +176,9 @@ func newHarnessWith(t testing.TB, c realname.Cache, wrap func(realname.Store) re
 		t.Fatal(err)
 	}
 	h := &harness{store: store, prov: newFakeProvider(), clock: &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}, metrics: &countingMetrics{}}
-	h.svc, err = realname.New(realname.Config{CallbackURL: "https://rn.example/api/v1/auth/callback"}, realname.Deps{
+	cfg := realname.Config{CallbackURL: "https://rn.example/api/v1/auth/callback"}
+	edit(&cfg)
+	h.svc, err = realname.New(cfg, realname.Deps{
 		Store: wrap(store), Provider: h.prov, Keys: testKeys(t), Cache: c, Metrics: h.metrics, Now: h.clock.Now,
 	})
 	if err != nil {
