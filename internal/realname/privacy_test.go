@@ -11,6 +11,7 @@ import (
 
 	"github.com/realname/realname/internal/cache"
 	"github.com/realname/realname/internal/realname"
+	"github.com/realname/realname/internal/storage/conformance"
 )
 
 // residentID builds a valid resident ID number for a birth date.
@@ -338,7 +339,17 @@ func TestEraseThenExportShowsNothingReadable(t *testing.T) {
 }
 
 func TestErasureRacingCallbackLeavesNoReadablePII(t *testing.T) {
-	h := newPrivacyHarness(t, nil)
+	testErasureRacingCallback(t, newPrivacyHarness(t, nil))
+}
+
+// On PostgreSQL transactions really overlap (READ COMMITTED, row locks).
+func TestErasureRacingCallbackLeavesNoReadablePIIPostgres(t *testing.T) {
+	h := newHarnessDB(t, conformance.PostgresURL(t), cache.NewMemory(0),
+		func(s realname.Store) realname.Store { return s }, func(*realname.Config) {})
+	testErasureRacingCallback(t, h)
+}
+
+func testErasureRacingCallback(t *testing.T, h *harness) {
 	ctx := context.Background()
 	for i := range 20 {
 		user := fmt.Sprintf("race%d", i)

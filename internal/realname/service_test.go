@@ -166,8 +166,15 @@ func newHarnessWith(t testing.TB, c realname.Cache, wrap func(realname.Store) re
 // configuration.
 func newHarnessConfig(t testing.TB, c realname.Cache, wrap func(realname.Store) realname.Store, edit func(*realname.Config)) *harness {
 	t.Helper()
+	return newHarnessDB(t, filepath.Join(t.TempDir(), "t.db"), c, wrap, edit)
+}
+
+// newHarnessDB is newHarnessConfig on the database dsn (a SQLite path or a
+// postgres:// URL).
+func newHarnessDB(t testing.TB, dsn string, c realname.Cache, wrap func(realname.Store) realname.Store, edit func(*realname.Config)) *harness {
+	t.Helper()
 	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "t.db"), sqlstore.Options{})
+	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
