@@ -9,7 +9,7 @@ import (
 
 // checkLockout refuses a user who failed LockoutFailures verifications
 // within LockoutWindow (failures before an operator's Unlock do not
-// count). The answer says until when; RetryAfter carries it too.
+// count: the store leaves them out). The answer says until when; RetryAfter carries it too.
 func (s *Service) checkLockout(ctx context.Context, userID string, now time.Time) error {
 	n := s.cfg.LockoutFailures
 	if n < 0 {
@@ -17,13 +17,6 @@ func (s *Service) checkLockout(ctx context.Context, userID string, now time.Time
 	}
 	// A failure exactly one window old no longer counts.
 	since := now.Add(-s.cfg.LockoutWindow + time.Microsecond)
-	unlocked, err := s.store.UnlockedAt(ctx, userID)
-	if err != nil {
-		return fmt.Errorf("lockout: %w", err)
-	}
-	if unlocked.After(since) {
-		since = unlocked
-	}
 	fails, err := s.store.FailuresSince(ctx, userID, since, 1000)
 	if err != nil {
 		return fmt.Errorf("lockout: %w", err)

@@ -92,7 +92,8 @@ type Reader interface {
 	// Review reads a manual review by its session's certify id.
 	Review(ctx context.Context, certifyID string) (Review, error)
 	// FailuresSince lists the CompletedAt of the user's failed sessions
-	// completed at or after since, oldest first, at most limit.
+	// completed at or after since and after the user's last lockout lift
+	// (Unlock), oldest first, at most limit.
 	FailuresSince(ctx context.Context, userID string, since time.Time, limit int) ([]time.Time, error)
 	// UnlockedAt is when an operator last lifted the user's lockout (the
 	// zero time if never).

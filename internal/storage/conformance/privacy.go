@@ -249,6 +249,10 @@ func testFailuresAndUnlock(t *testing.T, s realname.Store) {
 	}
 	must(t, "Unlock", s.Unlock(ctx, user, base))
 	must(t, "Unlock(again)", s.Unlock(ctx, user, base.Add(time.Hour)))
+	// Failures up to the lift no longer count.
+	got, err = s.FailuresSince(ctx, user, base, 10)
+	must(t, "FailuresSince after Unlock", err)
+	checkEqual(t, "FailuresSince after Unlock", struct{ T []time.Time }{got}, struct{ T []time.Time }{want[1:]})
 	at, err = s.UnlockedAt(ctx, user)
 	must(t, "UnlockedAt", err)
 	if !at.Equal(base.Add(time.Hour).Truncate(time.Microsecond)) {

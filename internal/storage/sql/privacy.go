@@ -39,8 +39,12 @@ func privacyQueriesFor(d dialect) privacyQueries {
 			ON CONFLICT DO NOTHING`),
 		updateReview: r(`UPDATE reviews SET files_ct = ?, decided_at = ?, decided_by = ?, decision = ?, reason = ?
 			WHERE certify_id = ?`),
-		failuresSince: r(`SELECT completed_at FROM verifications
-			WHERE user_id = ? AND status = 'failed' AND completed_at >= ? ORDER BY completed_at LIMIT ?`),
+		// One round trip: failures before an operator's lift do not count.
+		failuresSince: r(`SELECT v.completed_at FROM verifications v
+			LEFT JOIN user_unlocks u ON u.user_id = v.user_id
+			WHERE v.user_id = ? AND v.status = 'failed' AND v.completed_at >= ?
+			AND (u.unlocked_at IS NULL OR v.completed_at > u.unlocked_at)
+			ORDER BY v.completed_at LIMIT ?`),
 		unlockedAt: r(`SELECT unlocked_at FROM user_unlocks WHERE user_id = ?`),
 		unlock: r(`INSERT INTO user_unlocks (user_id, unlocked_at) VALUES (?, ?)
 			ON CONFLICT (user_id) DO UPDATE SET unlocked_at = excluded.unlocked_at`),
