@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/realname/realname/internal/config"
 	"github.com/realname/realname/internal/pii"
+	"github.com/realname/realname/internal/realname"
 )
 
 // RotateResult reports a key rotation.
@@ -49,14 +51,18 @@ func RotateKeys(ctx context.Context, cfg config.Config, getenv func(string) stri
 		for _, p := range persons {
 			after = p.ID
 			res.Checked++
-			if !ring.NeedsRewrap(p.WrappedKey) {
-				continue
+			if p.Erased() || !ring.NeedsRewrap(p.WrappedKey) {
+				continue // an erased person has no key left to re-wrap
 			}
 			wrapped, err := ring.Rewrap(p.WrappedKey, "person:"+p.ID)
 			if err != nil {
 				return res, fmt.Errorf("re-wrap %s: %w", p.ID, err)
 			}
-			if err := store.UpdatePersonKey(ctx, p.ID, ring.PrimaryID(), wrapped); err != nil {
+			err = store.UpdatePersonKey(ctx, p.ID, ring.PrimaryID(), wrapped)
+			if errors.Is(err, realname.ErrNotFound) {
+				continue // erased since it was listed
+			}
+			if err != nil {
 				return res, fmt.Errorf("store re-wrapped key of %s: %w", p.ID, err)
 			}
 			res.Rewrapped++
