@@ -39,21 +39,9 @@ func apikeyCreate(ctx context.Context, env Env, args []string) error {
 	fs.SetOutput(env.Stderr)
 	name := fs.String("name", "", "a name for the key (who uses it)")
 	// The remaining flags go to the configuration loader.
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--name" || a == "-name" {
-			if i+1 < len(args) {
-				*name = args[i+1]
-				i++
-			}
-			continue
-		}
-		if strings.HasPrefix(a, "--name=") || strings.HasPrefix(a, "-name=") {
-			*name = a[strings.Index(a, "=")+1:]
-			continue
-		}
-		rest = append(rest, a)
+	rest, err := splitFlags(fs, args)
+	if err != nil {
+		return err
 	}
 	if strings.TrimSpace(*name) == "" || len(*name) > 100 {
 		return errors.New("--name is required (1–100 characters)")

@@ -12,12 +12,15 @@ import (
 	"syscall"
 
 	"github.com/realname/realname/internal/config"
+	"github.com/realname/realname/internal/realname"
 )
 
 // Env is what a command gets from the process.
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Stdin is where a command reads a confirmation (os.Stdin if nil).
+	Stdin io.Reader
 }
 
 // command is one sub-command.
@@ -31,6 +34,10 @@ var commands = []command{
 	{"migrate", "apply database migrations and exit", runMigrate},
 	{"apikey", "apikey create --name NAME: print a new API key once (stored hashed)", runAPIKey},
 	{"keys", "keys rotate: add a key-encryption key, make it primary and re-wrap every person's data key", runKeys},
+	{"review", "review list|show|approve|reject: the manual review queue (names masked unless --reason)", runReview},
+	{"user", "user unlock|erase|data USER_ID --reason TEXT: lift a lockout, erase a user, export a user's data", runUser},
+	{"retention", "retention run: delete what has passed its retention period once and print what went", runRetention},
+	{"audit", "audit [--after ID] [--limit N] [--subject USER_ID]: print the audit log", runAudit},
 	{"cloudauth-sim", "run the Cloudauth simulator alone (--addr HOST:PORT; key pair from ALIYUN_ACCESS_KEY_ID/SECRET)", runSim},
 }
 
@@ -59,6 +66,17 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err := c.run(ctx, env, args[1:])
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
+		}
+		var de *realname.Error
+		if errors.As(err, &de) {
+			// The domain's message is safe to show; an internal cause is
+			// shown too, to diagnose it.
+			if de.Err != nil && (de.Kind == realname.KindInternal || de.Kind == realname.KindUnavailable) {
+				fmt.Fprintf(env.Stderr, "error: %s: %s (%v)\n", de.Code, de.Message, de.Err)
+			} else {
+				fmt.Fprintf(env.Stderr, "error: %s: %s\n", de.Code, de.Message)
+			}
+			return 1
 		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "realname %s: %v\n", c.name, err)
