@@ -95,6 +95,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command accepts --config FILE and reads the environment (see README.md).")
+	fmt.Fprintln(w, "review and user take --operator NAME (default $USER); what they do is recorded in the audit log.")
 }
 
 // logger builds the JSON logger for a level.
