@@ -112,8 +112,28 @@ func TestRenderErrorStatuses(t *testing.T) {
 		if w.Code != status {
 			t.Fatalf("kind %v → %d, want %d", kind, w.Code, status)
 		}
-		if (status == 429 || status == 503) && w.Header().Get("Retry-After") != "2" {
-			t.Fatalf("Retry-After = %q", w.Header().Get("Retry-After"))
+		if w.Header().Get("Retry-After") != "2" {
+			t.Fatalf("kind %v: Retry-After = %q, want 2", kind, w.Header().Get("Retry-After"))
+		}
+	}
+	// Without RetryAfter only 429 and 503 say when to come back.
+	for kind, status := range kindStatus {
+		w := httptest.NewRecorder()
+		renderError(w, httptest.NewRequest("GET", "/", nil), discard, &realname.Error{Kind: kind, Code: "X", Message: "m"})
+		if got, want := w.Header().Get("Retry-After"), map[bool]string{true: "1"}[status == 429 || status == 503]; got != want {
+			t.Fatalf("kind %v without RetryAfter: Retry-After = %q, want %q", kind, got, want)
+		}
+	}
+	// USER_LOCKED (403) and BUDGET_EXHAUSTED (503) carry their wait.
+	for _, c := range []struct {
+		kind   realname.Kind
+		code   string
+		status int
+	}{{realname.KindPermission, realname.CodeUserLocked, 403}, {realname.KindUnavailable, realname.CodeBudgetExhausted, 503}} {
+		w := httptest.NewRecorder()
+		renderError(w, httptest.NewRequest("GET", "/", nil), discard, &realname.Error{Kind: c.kind, Code: c.code, Message: "m", RetryAfter: 3 * time.Hour})
+		if w.Code != c.status || w.Header().Get("Retry-After") != "10800" {
+			t.Fatalf("%s: %d, Retry-After %q", c.code, w.Code, w.Header().Get("Retry-After"))
 		}
 	}
 	w := httptest.NewRecorder()

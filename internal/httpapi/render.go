@@ -314,8 +314,10 @@ func renderError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err e
 	if e.Kind == realname.KindUnavailable && e.Err != nil {
 		log.WarnContext(r.Context(), "dependency unavailable", "code", e.Code, "err", e.Err, "request_id", requestID(r.Context()))
 	}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		ra := e.RetryAfter
+	// Retry-After goes with every error that says when to come back (a
+	// lockout's 403, the budget's 503, a limit's 429), and with every 429
+	// and 503 (at least a second).
+	if ra := e.RetryAfter; ra > 0 || status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		if ra <= 0 {
 			ra = time.Second
 		}
