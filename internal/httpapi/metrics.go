@@ -26,7 +26,19 @@ type Metrics struct {
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 	limitedVec *prometheus.CounterVec
+	// The daily provider budget and the retention job.
+	budgetUsed    *prometheus.GaugeVec
+	budgetLimit   *prometheus.GaugeVec
+	budgetRefused *prometheus.CounterVec
+	retained      *prometheus.CounterVec
 }
+
+// Metrics also watches the provider budget and the retention job.
+var (
+	_ realname.Metrics          = (*Metrics)(nil)
+	_ realname.BudgetMetrics    = (*Metrics)(nil)
+	_ realname.RetentionMetrics = (*Metrics)(nil)
+)
 
 // NewMetrics registers the metrics on a fresh registry. openSessions and
 // dbStats feed gauges at scrape time (either may be nil).
@@ -45,6 +57,14 @@ func NewMetrics(openSessions func(context.Context) (int, error), dbStats func() 
 			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1, 5, 15}}, []string{"route"}),
 		limitedVec: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "realname_rate_limited_total",
 			Help: "Requests answered 429 RATE_LIMITED, by rule (ip, api_key, user_init)."}, []string{"rule"}),
+		budgetUsed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "realname_provider_budget_used",
+			Help: "Paid provider calls spent today (China time), by provider."}, []string{"provider"}),
+		budgetLimit: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "realname_provider_budget_limit",
+			Help: "The daily budget of paid provider calls, by provider."}, []string{"provider"}),
+		budgetRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "realname_provider_budget_refused_total",
+			Help: "Verifications refused with BUDGET_EXHAUSTED because the daily provider budget was spent, by provider."}, []string{"provider"}),
+		retained: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "realname_retention_removed_total",
+			Help: "Items the retention job removed, by item."}, []string{"item"}),
 	}
 	for _, r := range []string{ruleIP, ruleAPIKey, ruleUserInit} {
 		m.limitedVec.WithLabelValues(r) // present at zero from the start
@@ -53,6 +73,7 @@ func NewMetrics(openSessions func(context.Context) (int, error), dbStats func() 
 		m.failure.WithLabelValues(string(st)) // present at zero from the start
 	}
 	m.reg.MustRegister(m.initTotal, m.success, m.failure, m.processing, m.cacheHits, m.cacheMiss, m.requests, m.latency, m.limitedVec,
+		m.budgetUsed, m.budgetLimit, m.budgetRefused, m.retained,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	if openSessions != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "realname_active_auth_sessions", Help: "Sessions pending or processing."},
@@ -102,6 +123,26 @@ func (m *Metrics) Finished(st realname.Status, took time.Duration) {
 
 // limited counts a request refused by a rate limit.
 func (m *Metrics) limited(rule string) { m.limitedVec.WithLabelValues(rule).Inc() }
+
+// BudgetSpent sets the gauges of the provider's daily budget
+// (realname.BudgetMetrics).
+func (m *Metrics) BudgetSpent(provider string, used, limit int) {
+	m.budgetUsed.WithLabelValues(provider).Set(float64(used))
+	m.budgetLimit.WithLabelValues(provider).Set(float64(limit))
+}
+
+// BudgetRefused counts a verification refused because the provider's daily
+// budget is spent (realname.BudgetMetrics); the alert metric.
+func (m *Metrics) BudgetRefused(provider string) { m.budgetRefused.WithLabelValues(provider).Inc() }
+
+// Retained counts what the retention job removed (realname.RetentionMetrics).
+// A run that removed nothing still makes the item's series appear, at zero.
+func (m *Metrics) Retained(item string, n int) {
+	c := m.retained.WithLabelValues(item)
+	if n > 0 {
+		c.Add(float64(n))
+	}
+}
 
 // CacheHit counts a hit.
 func (m *Metrics) CacheHit() { m.cacheHits.Inc() }
