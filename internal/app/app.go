@@ -123,6 +123,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Ready: a.store.Ping, Metrics: metrics, Logger: log, AccessLog: cfg.AccessLog, SupportedDocs: supported,
 		IPLimit: limiter(cfg.Rate.IP), KeyLimit: limiter(cfg.Rate.APIKey), TrustedProxies: proxies,
 		CORSOrigins: corsOrigins,
+		AdminKey:    cfg.AdminKey,
 	})
 	if err != nil {
 		return nil, err

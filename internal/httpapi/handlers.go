@@ -11,9 +11,43 @@ import (
 )
 
 type consentBody struct {
-	NoticeVersion string   `json:"notice_version"`
-	AcceptedAt    string   `json:"accepted_at"`
-	Scopes        []string `json:"scopes"`
+	NoticeVersion string        `json:"notice_version"`
+	AcceptedAt    string        `json:"accepted_at"`
+	Scopes        []string      `json:"scopes"`
+	Guardian      *guardianBody `json:"guardian"`
+}
+
+// guardianBody is a guardian's consent for a child under 14.
+type guardianBody struct {
+	Relation   string `json:"relation"`
+	AcceptedAt string `json:"accepted_at"`
+}
+
+// consent turns a consent body into the domain's Consent (nil for none);
+// the times must be RFC 3339.
+func (b *consentBody) consent() (*realname.Consent, error) {
+	if b == nil {
+		return nil, nil
+	}
+	c := realname.Consent{NoticeVersion: b.NoticeVersion, Scopes: b.Scopes}
+	if b.AcceptedAt != "" {
+		t, err := time.Parse(time.RFC3339, b.AcceptedAt)
+		if err != nil {
+			return nil, realname.E(realname.KindInvalid, realname.CodeConsentRequired, "consent.accepted_at must be RFC 3339", nil)
+		}
+		c.AcceptedAt = t
+	}
+	if g := b.Guardian; g != nil {
+		c.Guardian = &realname.Guardian{Relation: g.Relation}
+		if g.AcceptedAt != "" {
+			t, err := time.Parse(time.RFC3339, g.AcceptedAt)
+			if err != nil {
+				return nil, realname.E(realname.KindInvalid, realname.CodeGuardianConsentRequired, "consent.guardian.accepted_at must be RFC 3339", nil)
+			}
+			c.Guardian.AcceptedAt = t
+		}
+	}
+	return &c, nil
 }
 
 type initBody struct {
@@ -48,18 +82,12 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 	if req.ClientID == "" {
 		req.ClientID = "user:" + p.userID
 	}
-	if b.Consent != nil {
-		c := realname.Consent{NoticeVersion: b.Consent.NoticeVersion, Scopes: b.Consent.Scopes}
-		if b.Consent.AcceptedAt != "" {
-			t, err := time.Parse(time.RFC3339, b.Consent.AcceptedAt)
-			if err != nil {
-				renderError(w, r, s.log, realname.E(realname.KindInvalid, realname.CodeConsentRequired, "consent.accepted_at must be RFC 3339", nil))
-				return
-			}
-			c.AcceptedAt = t
-		}
-		req.Consent = &c
+	c, err := b.Consent.consent()
+	if err != nil {
+		renderError(w, r, s.log, err)
+		return
 	}
+	req.Consent = c
 	res, err := s.svc.Init(r.Context(), req)
 	if err != nil {
 		if realname.KindOf(err) == realname.KindRateLimited {

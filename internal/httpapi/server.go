@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,9 @@ type Options struct {
 	// send them in Origin) whose pages may call the API
 	// (REALNAME_CORS_ORIGINS); none: no CORS headers.
 	CORSOrigins []string
+	// AdminKey guards the operators' admin API, /api/v1/admin/…
+	// (REALNAME_ADMIN_KEY); "": the admin API is off (404).
+	AdminKey string
 }
 
 // Server is the REST API. It is an http.Handler.
@@ -57,6 +61,7 @@ type Server struct {
 	keyLimit  ratelimit.Limiter // nil: none
 	proxies   trustedProxies
 	cors      corsOrigins // nil: no CORS
+	adminKey  []byte      // SHA-256 of the admin key; nil: no admin API
 }
 
 // New builds the API.
@@ -88,6 +93,10 @@ func New(o Options) (*Server, error) {
 		now: o.Now, ipLimit: o.IPLimit, keyLimit: o.KeyLimit, proxies: trustedProxies(o.TrustedProxies),
 		cors: cors,
 	}
+	if o.AdminKey != "" {
+		h := sha256.Sum256([]byte(o.AdminKey))
+		s.adminKey = h[:]
+	}
 	s.routes()
 	return s, nil
 }
@@ -104,6 +113,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/auth/notices/{version}", s.instrument("notice", s.handleNotice))
 	m.Handle("GET /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
 	m.Handle("POST /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
+	s.privacyRoutes()
 	m.Handle("OPTIONS /api/", s.instrument("preflight", s.handlePreflight))
 	m.Handle("/api/", s.instrument("unknown", s.handleUnknown))
 	m.Handle("GET /health", s.instrumentUnlimited("health", func(w http.ResponseWriter, r *http.Request) {
