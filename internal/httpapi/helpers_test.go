@@ -39,6 +39,13 @@ func testServer(t testing.TB) *Server {
 // testServerWith is testServer with options edited by edit (if not nil).
 func testServerWith(t testing.TB, edit func(*Options)) *Server {
 	t.Helper()
+	return testServerConfig(t, nil, edit)
+}
+
+// testServerConfig is testServerWith with the service's Config edited by
+// config (if not nil); the service reports to the server's Metrics.
+func testServerConfig(t testing.TB, config func(*realname.Config), edit func(*Options)) *Server {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "t.db"), sqlstore.Options{})
 	if err != nil {
@@ -57,13 +64,18 @@ func testServerWith(t testing.TB, edit func(*Options)) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := realname.New(realname.Config{CallbackURL: "https://rn.example/api/v1/auth/callback"},
-		realname.Deps{Store: store, Provider: stubProvider{}, Keys: realname.Keys{Ring: ring, Index: idx}})
+	cfg := realname.Config{CallbackURL: "https://rn.example/api/v1/auth/callback"}
+	if config != nil {
+		config(&cfg)
+	}
+	metrics := NewMetrics(nil, nil)
+	svc, err := realname.New(cfg,
+		realname.Deps{Store: store, Provider: stubProvider{}, Keys: realname.Keys{Ring: ring, Index: idx}, Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := Options{Service: svc, Keys: store.APIKeyByHash, APIKey: "rk_test_0123456789abcdefghijkl",
-		TokenKey: bytes.Repeat([]byte{9}, 32), Metrics: NewMetrics(nil, nil), SupportedDocs: []string{"IDENTITY_CARD"}}
+		TokenKey: bytes.Repeat([]byte{9}, 32), Metrics: metrics, SupportedDocs: []string{"IDENTITY_CARD"}}
 	if edit != nil {
 		edit(&o)
 	}
