@@ -177,3 +177,34 @@ func FuzzClientIP(f *testing.F) {
 		_ = limitKeyIP(got)
 	})
 }
+
+// FuzzReviewBody sends arbitrary bodies to the real review handler (JSON,
+// base64 files, consent and guardian times, the domain's checks): it never
+// panics, never answers 5xx, and always answers the JSON envelope.
+func FuzzReviewBody(f *testing.F) {
+	srv := testServer(f)
+	png := "iVBORw0KGgpmcm9udA==" // "\x89PNG\r\n\x1a\nfront"
+	for _, s := range []string{
+		`{"user_id":"u1","real_name":"张三","id_card_number":"11010519491231002X","consent":{"notice_version":"2026-11-01","accepted_at":"2026-11-23T08:00:00Z","scopes":["id_number","documents"],"guardian":{"relation":"parent","accepted_at":"2026-11-23T08:00:00Z"}},"files":[{"kind":"id_front","content_type":"image/png","data":"` + png + `"}]}`,
+		`{"files":[{"data":"%%%"}]}`, `{"files":[{},{},{},{},{}]}`, `{"consent":{"guardian":{}}}`, `{"files":null}`, `{}`, `[]`,
+		`{"user_id":"u1","note":"\u0000","files":[{"kind":"other","content_type":"application/pdf","data":"JVBERi0="}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptest.NewRequest("POST", "/api/v1/auth/review", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer rk_test_0123456789abcdefghijkl")
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, r)
+		if w.Code >= 500 {
+			t.Fatalf("%q → %d %s", body, w.Code, w.Body)
+		}
+		var env struct {
+			Success *bool `json:"success"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || env.Success == nil {
+			t.Fatalf("%q → not the envelope: %s", body, w.Body)
+		}
+	})
+}

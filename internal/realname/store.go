@@ -43,16 +43,16 @@ type Review struct {
 // data (Fields set) or an operator's action. Entries carry no personal data
 // themselves.
 type AuditEntry struct {
-	ID        int64 // set by the store, increasing
-	At        time.Time
-	ActorKind string   // ActorPerson, ActorOperator, ActorPlatform or ActorSystem
-	Actor     string   // operator name, API key id, user id or job name
-	Action    string   // e.g. "data.export", "review.view", "user.erase"
-	Subject   string   // the platform user id (a pseudonym after erasure)
-	Target    string   // a certify id or person id, if any
-	Fields    []string // the decrypted fields read (FieldName, FieldIDNumber, FieldDocuments)
-	Masked    bool     // only masked values were shown
-	Reason    string   // why (an operator's stated reason, or the legal basis)
+	ID        int64     `json:"id"` // set by the store, increasing
+	At        time.Time `json:"at"`
+	ActorKind string    `json:"actor_kind"`       // ActorPerson, ActorOperator, ActorPlatform or ActorSystem
+	Actor     string    `json:"actor"`            // operator name, API key id, user id or job name
+	Action    string    `json:"action"`           // e.g. "data.export", "review.view", "user.erase"
+	Subject   string    `json:"subject"`          // the platform user id (a pseudonym after erasure)
+	Target    string    `json:"target,omitempty"` // a certify id or person id, if any
+	Fields    []string  `json:"fields,omitempty"` // the decrypted fields read (FieldName, FieldIDNumber, FieldDocuments)
+	Masked    bool      `json:"masked"`           // only masked values were shown
+	Reason    string    `json:"reason,omitempty"` // why (an operator's stated reason, or the legal basis)
 }
 
 // APIKey is a platform's credential. Only its hash is kept.
