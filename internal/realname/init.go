@@ -71,31 +71,11 @@ type validated struct {
 }
 
 func (s *Service) validateInit(r InitRequest, now time.Time) (validated, error) {
-	if !ValidUserID(r.UserID) {
-		return validated{}, E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
-	}
-	dt, err := idnum.ParseDocType(r.CertType)
+	in, err := s.validateIdentity(r.UserID, r.CertType, r.RealName, r.IDNumber, true, now)
 	if err != nil {
-		return validated{}, E(KindInvalid, CodeInvalidCertType, "cert_type is not a known document type", err)
-	}
-	if !slices.Contains(s.cfg.SupportedDocs, string(dt)) {
-		return validated{}, E(KindInvalid, CodeUnsupportedDocument, "this document type cannot be verified with a face check here; see /api/v1/auth/supported_documents", nil)
-	}
-	name, err := idnum.ParseName(r.RealName)
-	if err != nil {
-		return validated{}, E(KindInvalid, CodeInvalidName, "real_name is not a valid name (2–32 characters; Chinese names may use ·)", err)
-	}
-	number, err := idnum.Parse(dt, r.IDNumber, now)
-	if err != nil {
-		return validated{}, E(KindInvalid, CodeInvalidIDNumber, "id_card_number is not a valid "+string(dt)+" number", err)
-	}
-	if r.Consent == nil {
-		return validated{}, E(KindInvalid, CodeConsentRequired, "the person's separate consent (PIPL Art. 29) is required before a face check", nil)
-	}
-	if err := r.Consent.validate(now); err != nil {
 		return validated{}, err
 	}
-	if err := checkMinor(number, r.Consent, now); err != nil {
+	if err := validateConsent(r.Consent, ScopeFace, in.number, now); err != nil {
 		return validated{}, err
 	}
 	if r.ReturnURL != "" {
@@ -103,13 +83,8 @@ func (s *Service) validateInit(r InitRequest, now time.Time) (validated, error) 
 			return validated{}, E(KindInvalid, CodeInvalidRequest, "return_url must be an absolute http(s) URL", nil)
 		}
 	}
-	if r.NotifyURL != "" {
-		if s.notifier == nil {
-			return validated{}, E(KindInvalid, CodeInvalidRequest, "callback_url is not enabled on this server", nil)
-		}
-		if u, err := url.Parse(r.NotifyURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(r.NotifyURL) > 2048 {
-			return validated{}, E(KindInvalid, CodeInvalidRequest, "callback_url must be an absolute http(s) URL without credentials", nil)
-		}
+	if err := s.checkNotifyURL(r.NotifyURL); err != nil {
+		return validated{}, err
 	}
 	switch r.URLType {
 	case "", "H5", "WEB":
@@ -119,7 +94,57 @@ func (s *Service) validateInit(r InitRequest, now time.Time) (validated, error) 
 	if len(r.MetaInfo) > 4096 || len(r.IdempotencyKey) > 255 {
 		return validated{}, E(KindInvalid, CodeInvalidRequest, "meta_info or Idempotency-Key too long", nil)
 	}
+	return in, nil
+}
+
+// validateIdentity checks the user id, document type, name and number; a
+// face check (face) also needs a document type it supports.
+func (s *Service) validateIdentity(userID, certType, realName, idNumber string, face bool, now time.Time) (validated, error) {
+	if !ValidUserID(userID) {
+		return validated{}, E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
+	}
+	dt, err := idnum.ParseDocType(certType)
+	if err != nil {
+		return validated{}, E(KindInvalid, CodeInvalidCertType, "cert_type is not a known document type", err)
+	}
+	if face && !slices.Contains(s.cfg.SupportedDocs, string(dt)) {
+		return validated{}, E(KindInvalid, CodeUnsupportedDocument, "this document type cannot be verified with a face check here; see /api/v1/auth/supported_documents", nil)
+	}
+	name, err := idnum.ParseName(realName)
+	if err != nil {
+		return validated{}, E(KindInvalid, CodeInvalidName, "real_name is not a valid name (2–32 characters; Chinese names may use ·)", err)
+	}
+	number, err := idnum.Parse(dt, idNumber, now)
+	if err != nil {
+		return validated{}, E(KindInvalid, CodeInvalidIDNumber, "id_card_number is not a valid "+string(dt)+" number", err)
+	}
 	return validated{certType: string(dt), name: name, number: number}, nil
+}
+
+// validateConsent checks a consent for the ID number and the second scope
+// (ScopeFace or ScopeDocuments), and the under-14 rule.
+func validateConsent(c *Consent, second string, number idnum.Number, now time.Time) error {
+	if c == nil {
+		return E(KindInvalid, CodeConsentRequired, "the person's separate consent (PIPL Art. 29) is required first", nil)
+	}
+	if err := c.validateFor(now, second); err != nil {
+		return err
+	}
+	return checkMinor(number, c, now)
+}
+
+// checkNotifyURL checks a platform's callback_url ("" is none).
+func (s *Service) checkNotifyURL(notify string) error {
+	if notify == "" {
+		return nil
+	}
+	if s.notifier == nil {
+		return E(KindInvalid, CodeInvalidRequest, "callback_url is not enabled on this server", nil)
+	}
+	if u, err := url.Parse(notify); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(notify) > 2048 {
+		return E(KindInvalid, CodeInvalidRequest, "callback_url must be an absolute http(s) URL without credentials", nil)
+	}
+	return nil
 }
 
 // Init starts (or resumes) a verification for a user. No paid provider call

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"time"
 
@@ -162,45 +161,24 @@ func (s *Service) SubmitReview(ctx context.Context, r ReviewRequest) (Verificati
 func reviewAAD(certifyID string) string { return certifyID + "|review" }
 
 func (s *Service) validateReview(r ReviewRequest, now time.Time) (validated, error) {
-	if !ValidUserID(r.UserID) {
-		return validated{}, E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
-	}
-	dt, err := idnum.ParseDocType(r.CertType)
+	// Any known document: an operator checks it, not the provider.
+	in, err := s.validateIdentity(r.UserID, r.CertType, r.RealName, r.IDNumber, false, now)
 	if err != nil {
-		return validated{}, E(KindInvalid, CodeInvalidCertType, "cert_type is not a known document type", err)
-	}
-	name, err := idnum.ParseName(r.RealName)
-	if err != nil {
-		return validated{}, E(KindInvalid, CodeInvalidName, "real_name is not a valid name (2–32 characters; Chinese names may use ·)", err)
-	}
-	number, err := idnum.Parse(dt, r.IDNumber, now)
-	if err != nil {
-		return validated{}, E(KindInvalid, CodeInvalidIDNumber, "id_card_number is not a valid "+string(dt)+" number", err)
-	}
-	if r.Consent == nil {
-		return validated{}, E(KindInvalid, CodeConsentRequired, "the person's separate consent (PIPL Art. 29) is required before a review", nil)
-	}
-	if err := r.Consent.validateFor(now, ScopeDocuments); err != nil {
 		return validated{}, err
 	}
-	if err := checkMinor(number, r.Consent, now); err != nil {
+	if err := validateConsent(r.Consent, ScopeDocuments, in.number, now); err != nil {
 		return validated{}, err
 	}
 	if !validText(r.Note, 0, maxReviewNote) {
 		return validated{}, E(KindInvalid, CodeInvalidRequest, "note must be at most 1000 characters without control characters", nil)
 	}
-	if r.NotifyURL != "" {
-		if s.notifier == nil {
-			return validated{}, E(KindInvalid, CodeInvalidRequest, "callback_url is not enabled on this server", nil)
-		}
-		if u, err := url.Parse(r.NotifyURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(r.NotifyURL) > 2048 {
-			return validated{}, E(KindInvalid, CodeInvalidRequest, "callback_url must be an absolute http(s) URL without credentials", nil)
-		}
+	if err := s.checkNotifyURL(r.NotifyURL); err != nil {
+		return validated{}, err
 	}
 	if err := validateFiles(r.Files); err != nil {
 		return validated{}, err
 	}
-	return validated{certType: string(dt), name: name, number: number}, nil
+	return in, nil
 }
 
 // validText is validLabel that also allows line breaks.
