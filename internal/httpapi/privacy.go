@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"github.com/realname/realname/internal/realname"
@@ -165,40 +164,19 @@ func (s *Server) writeErasure(w http.ResponseWriter, r *http.Request, rep realna
 	}{true, rep})
 }
 
-// accessRecord is one access to the person's data, as an export lists it.
-type accessRecord struct {
-	At        time.Time `json:"at"`
-	ActorKind string    `json:"actor_kind"`
-	Actor     string    `json:"actor"`
-	Action    string    `json:"action"`
-	Target    string    `json:"target,omitempty"`
-	Fields    []string  `json:"fields,omitempty"`
-	Masked    bool      `json:"masked"`
-	Reason    string    `json:"reason,omitempty"`
-}
-
-// personalData is realname.PersonalData with the access records in the
-// API's snake_case (the outer access_records hides the embedded one).
-type personalData struct {
-	realname.PersonalData
-	Access []accessRecord `json:"access_records"`
-}
-
 func (s *Server) writeData(w http.ResponseWriter, r *http.Request, by realname.Actor, userID string) {
 	d, err := s.svc.Data(r.Context(), by, userID)
 	if err != nil {
 		renderError(w, r, s.log, err)
 		return
 	}
-	out := personalData{PersonalData: d, Access: make([]accessRecord, 0, len(d.Access))}
-	for _, a := range d.Access {
-		out.Access = append(out.Access, accessRecord{At: a.At.UTC(), ActorKind: a.ActorKind, Actor: a.Actor, Action: a.Action,
-			Target: a.Target, Fields: a.Fields, Masked: a.Masked, Reason: a.Reason})
+	if d.Access == nil {
+		d.Access = []realname.AuditEntry{}
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Success bool         `json:"success"`
-		Data    personalData `json:"data"`
-	}{true, out})
+		Success bool                  `json:"success"`
+		Data    realname.PersonalData `json:"data"`
+	}{true, d})
 }
 
 // ---- the admin API ----
