@@ -148,9 +148,10 @@ type Store interface {
 	// OpenVerifications lists pending/processing sessions last updated
 	// before the given time, oldest first.
 	OpenVerifications(ctx context.Context, updatedBefore time.Time, limit int) ([]Verification, error)
-	// PendingProviderDeletions lists success, failed and expired sessions
-	// with a ProviderRef whose ResultDeleted is false and whose CompletedAt
-	// is before the given time, oldest first.
+	// PendingProviderDeletions lists success, failed and expired sessions,
+	// and sessions cancelled by an erasure or a withdrawal (FailReason
+	// ERASED or CONSENT_WITHDRAWN), with a ProviderRef whose ResultDeleted
+	// is false and whose CompletedAt is before the given time, oldest first.
 	PendingProviderDeletions(ctx context.Context, completedBefore time.Time, limit int) ([]Verification, error)
 	// MarkResultDeleted sets a session's ResultDeleted (one statement, no
 	// transaction needed); ErrNotFound if there is no such session.

@@ -152,6 +152,8 @@ func testPendingProviderDeletions(t *testing.T, s realname.Store) {
 		v.CompletedAt = cutoff.Add(d)
 		return v
 	}
+	erased := done(realname.StatusCancelled, -150*time.Second) // cancelled by an erasure: its copy goes too
+	erased.FailReason = realname.CodeErased
 	first := done(realname.StatusFailed, -3*time.Minute)
 	second := done(realname.StatusSuccess, -2*time.Minute)
 	third := done(realname.StatusExpired, -time.Minute)
@@ -165,12 +167,12 @@ func testPendingProviderDeletions(t *testing.T, s realname.Store) {
 		openVerification(newID("usr_"), realname.StatusProcessing, cutoff.Add(-time.Hour)),
 		done(realname.StatusSuccess, 0),           // exactly at the cutoff: not before it
 		done(realname.StatusSuccess, time.Minute), // completed after the cutoff
-		first, second,
+		first, second, erased,
 	)
 
 	got, err := s.PendingProviderDeletions(ctx, cutoff, 10)
 	must(t, "PendingProviderDeletions", err)
-	want := []realname.Verification{first, second, third}
+	want := []realname.Verification{first, erased, second, third}
 	if len(got) != len(want) {
 		t.Fatalf("PendingProviderDeletions = %d sessions, want %d", len(got), len(want))
 	}
@@ -193,8 +195,8 @@ func testPendingProviderDeletions(t *testing.T, s realname.Store) {
 	checkVerification(t, s, "untouched by MarkResultDeleted", second)
 	got, err = s.PendingProviderDeletions(ctx, cutoff, 10)
 	must(t, "PendingProviderDeletions(after mark)", err)
-	if len(got) != 2 || got[0].CertifyID != second.CertifyID || got[1].CertifyID != third.CertifyID {
-		t.Errorf("PendingProviderDeletions after MarkResultDeleted = %d sessions, want second and third", len(got))
+	if len(got) != 3 || got[0].CertifyID != erased.CertifyID || got[1].CertifyID != second.CertifyID || got[2].CertifyID != third.CertifyID {
+		t.Errorf("PendingProviderDeletions after MarkResultDeleted = %d sessions, want the erased one, second and third", len(got))
 	}
 	wantErr(t, "MarkResultDeleted(unknown)", s.MarkResultDeleted(ctx, newID("vf_")), realname.ErrNotFound)
 }

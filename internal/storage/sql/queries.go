@@ -70,11 +70,12 @@ func queriesFor(d dialect) *queries {
 		openVerifications: r(selectV + `WHERE status IN (?, ?) AND updated_at < ?
 			ORDER BY updated_at, certify_id LIMIT ?`),
 		countOpenVerifications: r(`SELECT COUNT(*) FROM verifications WHERE status IN (?, ?)`),
-		// The literal conditions are those of migration 0002's partial
+		// The literal conditions are those of migration 0004's partial
 		// index, so the planner can use it. Open sessions have no
-		// completed_at, so only success, failed and expired ones match.
+		// completed_at, so only success, failed and expired ones match,
+		// and cancelled ones whose person was erased.
 		pendingDeletions: r(selectV + `WHERE result_deleted = FALSE AND provider_ref <> ''
-			AND status <> 'cancelled' AND completed_at < ?
+			AND (status <> 'cancelled' OR fail_reason IN ('ERASED', 'CONSENT_WITHDRAWN')) AND completed_at < ?
 			ORDER BY completed_at, certify_id LIMIT ?`),
 		markResultDeleted: r(`UPDATE verifications SET result_deleted = TRUE WHERE certify_id = ?`),
 		expireVerifications: r(`UPDATE verifications SET status = ?, updated_at = ?
