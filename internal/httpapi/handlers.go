@@ -251,7 +251,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !realname.ValidUserID(b.UserID) {
-		renderError(w, r, s.log, realname.E(realname.KindInvalid, realname.CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil))
+		renderError(w, r, s.log, realname.ErrBadUserID)
 		return
 	}
 	tok, exp := s.tokens.Mint(b.UserID)

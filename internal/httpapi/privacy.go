@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/realname/realname/internal/realname"
 )
@@ -195,34 +194,21 @@ func (s *Server) admin(h func(w http.ResponseWriter, r *http.Request, operator s
 			renderError(w, r, s.log, errUnknownRoute)
 			return
 		}
-		got := sha256.Sum256([]byte(bearer(r)))
-		if bearer(r) == "" || subtle.ConstantTimeCompare(got[:], s.adminKey) != 1 {
+		key := bearer(r)
+		got := sha256.Sum256([]byte(key))
+		if key == "" || subtle.ConstantTimeCompare(got[:], s.adminKey) != 1 {
 			if s.ipAllowed(w, r) { // guessing the key is limited by address
 				renderError(w, r, s.log, errAdminKey)
 			}
 			return
 		}
 		op := r.Header.Get("X-Operator")
-		if !printable(op, 64) {
+		if !realname.ValidOperatorName(op) {
 			renderError(w, r, s.log, errOperator)
 			return
 		}
 		h(w, r, op)
 	}
-}
-
-// printable reports whether s is 1–max characters of valid UTF-8 without
-// control characters.
-func printable(s string, max int) bool {
-	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return false
-	}
-	for _, c := range s {
-		if c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 {
-			return false
-		}
-	}
-	return true
 }
 
 // accessReason is the operator's X-Access-Reason ("" when absent); the

@@ -63,7 +63,7 @@ func (s *Service) forgetUser(ctx context.Context, userID string) {
 // Status returns a user's standing. It is served from the cache when it can.
 func (s *Service) Status(ctx context.Context, userID string) (UserStatus, error) {
 	if !ValidUserID(userID) {
-		return UserStatus{}, E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
+		return UserStatus{}, ErrBadUserID
 	}
 	now := s.clock()
 	key := userCacheKey(userID)

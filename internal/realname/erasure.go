@@ -66,7 +66,7 @@ func (s *Service) erase(ctx context.Context, by Actor, userID string, withdraw b
 		return ErasureReport{}, err
 	}
 	if !ValidUserID(userID) {
-		return ErasureReport{}, E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
+		return ErasureReport{}, ErrBadUserID
 	}
 	now := s.clock()
 	rep := ErasureReport{UserID: userID, Pseudonym: "erased-" + newID("")[:30], ErasedAt: now}
@@ -174,7 +174,7 @@ type ConsentRecord struct {
 // Consents lists the consents the user gave, newest first.
 func (s *Service) Consents(ctx context.Context, userID string) ([]ConsentRecord, error) {
 	if !ValidUserID(userID) {
-		return nil, E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
+		return nil, ErrBadUserID
 	}
 	vs, err := s.store.UserVerifications(ctx, userID, maxUserSessions)
 	if err != nil {
@@ -253,7 +253,7 @@ func (s *Service) Data(ctx context.Context, by Actor, userID string) (PersonalDa
 		return PersonalData{}, err
 	}
 	if !ValidUserID(userID) {
-		return PersonalData{}, E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
+		return PersonalData{}, ErrBadUserID
 	}
 	now := s.clock()
 	err := s.store.Audit(ctx, AuditEntry{At: now, ActorKind: by.Kind, Actor: by.Name, Action: "data.export",

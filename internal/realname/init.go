@@ -44,6 +44,9 @@ type InitResult struct {
 	Resumed   bool // an open session was reused; no new paid call was made
 }
 
+// ErrBadUserID answers a user id ValidUserID refuses.
+var ErrBadUserID = E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
+
 // maxUserIDLen bounds user ids.
 const maxUserIDLen = 128
 
@@ -101,7 +104,7 @@ func (s *Service) validateInit(r InitRequest, now time.Time) (validated, error) 
 // face check (face) also needs a document type it supports.
 func (s *Service) validateIdentity(userID, certType, realName, idNumber string, face bool, now time.Time) (validated, error) {
 	if !ValidUserID(userID) {
-		return validated{}, E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
+		return validated{}, ErrBadUserID
 	}
 	dt, err := idnum.ParseDocType(certType)
 	if err != nil {
@@ -158,10 +161,8 @@ func (s *Service) checkNotifyURL(notify string) error {
 // probe without limit, and the limit holds whatever the request says.
 func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 	now := s.clock()
-	if s.starts != nil && ValidUserID(r.UserID) {
-		if ok, retry := s.starts.Allow(ctx, r.UserID, now); !ok {
-			return InitResult{}, RateLimited("too many verification starts for this user", retry)
-		}
+	if err := s.allowStart(ctx, r.UserID, now); err != nil {
+		return InitResult{}, err
 	}
 	in, err := s.validateInit(r, now)
 	if err != nil {
@@ -177,12 +178,7 @@ func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 			return res, err
 		}
 	}
-	if rec, err := s.store.UserRecord(ctx, r.UserID); err == nil && rec.Valid(now) {
-		return InitResult{}, E(KindConflict, CodeAlreadyAuthenticated, "the user is already verified until "+rec.ExpiresAt.Format(time.RFC3339), nil)
-	} else if err != nil && !errors.Is(err, ErrNotFound) {
-		return InitResult{}, fmt.Errorf("load user record: %w", err)
-	}
-	if err := s.checkLockout(ctx, r.UserID, now); err != nil {
+	if err := s.mayStart(ctx, r.UserID, now); err != nil {
 		return InitResult{}, err
 	}
 	s.metrics.InitStarted()
@@ -211,6 +207,29 @@ func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
 		return InitResult{}, err
 	}
 	return InitResult{CertifyID: v.CertifyID, VerifyURL: v.VerifyURL, Resumed: resumed}, nil
+}
+
+// allowStart counts a start (init or review) against the per-user limit of
+// starts, before anything else is checked, for any well-formed user id.
+func (s *Service) allowStart(ctx context.Context, userID string, now time.Time) error {
+	if s.starts == nil || !ValidUserID(userID) {
+		return nil
+	}
+	if ok, retry := s.starts.Allow(ctx, userID, now); !ok {
+		return RateLimited("too many verification starts for this user", retry)
+	}
+	return nil
+}
+
+// mayStart refuses a start (init or review) for a user who is verified
+// already or locked out.
+func (s *Service) mayStart(ctx context.Context, userID string, now time.Time) error {
+	if rec, err := s.store.UserRecord(ctx, userID); err == nil && rec.Valid(now) {
+		return E(KindConflict, CodeAlreadyAuthenticated, "the user is already verified until "+rec.ExpiresAt.Format(time.RFC3339), nil)
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("load user record: %w", err)
+	}
+	return s.checkLockout(ctx, userID, now)
 }
 
 // replay answers a repeated Idempotency-Key.

@@ -41,7 +41,7 @@ func (s *Service) Unlock(ctx context.Context, op Operator, userID string) error 
 		return err
 	}
 	if !ValidUserID(userID) {
-		return E(KindInvalid, CodeInvalidRequest, "user_id must be 1–128 characters of letters, digits and _.:@-", nil)
+		return ErrBadUserID
 	}
 	now := s.clock()
 	if err := s.store.Unlock(ctx, userID, now); err != nil {
@@ -58,10 +58,16 @@ type Operator struct {
 	Reason string // why (2–500 characters)
 }
 
+// ValidOperatorName reports whether name is an acceptable operator name:
+// 1–64 characters of valid UTF-8 without control characters.
+func ValidOperatorName(name string) bool { return validLabel(name, 1, 64) }
+
+var errOperatorName = E(KindInvalid, CodeInvalidRequest, "the operator's name must be 1–64 printable characters", nil)
+
 // validate checks the operator's name and reason.
 func (o Operator) validate() error {
-	if !validLabel(o.Name, 1, 64) {
-		return E(KindInvalid, CodeInvalidRequest, "the operator's name must be 1–64 printable characters", nil)
+	if !ValidOperatorName(o.Name) {
+		return errOperatorName
 	}
 	if !validLabel(o.Reason, 2, 500) {
 		return E(KindInvalid, CodeReasonRequired, "state a reason (2–500 printable characters)", nil)

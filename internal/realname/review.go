@@ -97,21 +97,14 @@ func validateFiles(files []ReviewFile) error {
 // Init; an open session of the user is replaced.
 func (s *Service) SubmitReview(ctx context.Context, r ReviewRequest) (Verification, error) {
 	now := s.clock()
-	if s.starts != nil && ValidUserID(r.UserID) {
-		if ok, retry := s.starts.Allow(ctx, r.UserID, now); !ok {
-			return Verification{}, RateLimited("too many verification starts for this user", retry)
-		}
+	if err := s.allowStart(ctx, r.UserID, now); err != nil {
+		return Verification{}, err
 	}
 	in, err := s.validateReview(r, now)
 	if err != nil {
 		return Verification{}, err
 	}
-	if rec, err := s.store.UserRecord(ctx, r.UserID); err == nil && rec.Valid(now) {
-		return Verification{}, E(KindConflict, CodeAlreadyAuthenticated, "the user is already verified until "+rec.ExpiresAt.Format(time.RFC3339), nil)
-	} else if err != nil && !errors.Is(err, ErrNotFound) {
-		return Verification{}, fmt.Errorf("load user record: %w", err)
-	}
-	if err := s.checkLockout(ctx, r.UserID, now); err != nil {
+	if err := s.mayStart(ctx, r.UserID, now); err != nil {
 		return Verification{}, err
 	}
 	plain, err := json.Marshal(sealedReview{Note: r.Note, Files: r.Files})
@@ -216,8 +209,8 @@ type ReviewItem struct {
 // ReviewQueue lists the reviews waiting for a decision, oldest first, with
 // masked names and numbers. Each listed person's masked view is recorded.
 func (s *Service) ReviewQueue(ctx context.Context, operator string, limit int) ([]ReviewItem, error) {
-	if !validLabel(operator, 1, 64) {
-		return nil, E(KindInvalid, CodeInvalidRequest, "the operator's name must be 1–64 printable characters", nil)
+	if !ValidOperatorName(operator) {
+		return nil, errOperatorName
 	}
 	if limit <= 0 || limit > 500 {
 		limit = 100
@@ -250,8 +243,8 @@ func (s *Service) Review(ctx context.Context, op Operator, certifyID string) (Re
 		if err := op.validate(); err != nil {
 			return ReviewItem{}, err
 		}
-	} else if !validLabel(op.Name, 1, 64) {
-		return ReviewItem{}, E(KindInvalid, CodeInvalidRequest, "the operator's name must be 1–64 printable characters", nil)
+	} else if !ValidOperatorName(op.Name) {
+		return ReviewItem{}, errOperatorName
 	}
 	v, err := s.reviewSession(ctx, certifyID)
 	if err != nil {
