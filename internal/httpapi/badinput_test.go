@@ -186,7 +186,7 @@ func badInputCases() []badInput {
 
 func TestBadInputAnswers(t *testing.T) {
 	s := testServer(t)
-	alice, _ := s.tokens.Mint("alice")
+	alice, _ := s.tokens.Mint("env", "alice")
 	creds := map[string]string{
 		credKey: "Bearer " + testAPIKey, credAlice: "Bearer " + alice, credBadKey: "Bearer rk_unknown_0123456789abcdefgh",
 		credBadToken: "Bearer " + alice[:len(alice)-2] + "xx", credLongKey: "Bearer rk_" + strings.Repeat("k", 300),

@@ -88,7 +88,7 @@ func wantErrorCode(t *testing.T, w *httptest.ResponseRecorder, status int, code 
 // with credentials.
 func TestCORSAllowedOrigin(t *testing.T) {
 	s := corsServer(t)
-	tok, _ := s.tokens.Mint("alice")
+	tok, _ := s.tokens.Mint("env", "alice")
 	for _, tc := range []struct {
 		name, method, path, auth string
 		status                   int

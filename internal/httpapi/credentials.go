@@ -104,21 +104,37 @@ func (k *apiKeys) check(ctx context.Context, secret string) (string, bool, error
 }
 
 // userTokens mints and checks short-lived user tokens:
-// "ut1." + base64url(expiry unix seconds, 8 bytes BE ‖ user id) + "." +
-// base64url(HMAC-SHA256(key, "ut1." + payload)).
+// "ut2." + base64url(expiry unix seconds, 8 bytes BE ‖ len(client id), 1 byte ‖
+// client id ‖ user id) + "." + base64url(HMAC-SHA256(key, "ut2." + payload)).
+// The client id is the API key that minted the token, so whatever the token
+// does (an export of the person's data above all) is recorded against the
+// platform that asked for it as well as against the person.
 type userTokens struct {
 	key []byte
 	ttl time.Duration
 	now func() time.Time
 }
 
-const tokenPrefix = "ut1."
+const tokenPrefix = "ut2."
 
-// Mint returns a token acting for userID until the returned time.
-func (t *userTokens) Mint(userID string) (string, time.Time) {
+// userToken is what a valid token says.
+type userToken struct {
+	userID   string
+	clientID string // the API key id that minted it
+}
+
+// Mint returns a token acting for userID until the returned time, minted
+// by the API key clientID (at most 255 bytes; longer ids are cut, which
+// cannot happen with the ids this package hands out).
+func (t *userTokens) Mint(clientID, userID string) (string, time.Time) {
+	if len(clientID) > 255 {
+		clientID = clientID[:255]
+	}
 	exp := t.now().Add(t.ttl).Truncate(time.Second)
-	raw := make([]byte, 8, 8+len(userID))
+	raw := make([]byte, 9, 9+len(clientID)+len(userID))
 	binary.BigEndian.PutUint64(raw, uint64(exp.Unix()))
+	raw[8] = byte(len(clientID))
+	raw = append(raw, clientID...)
 	raw = append(raw, userID...)
 	payload := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	return payload + "." + base64.RawURLEncoding.EncodeToString(t.mac(payload)), exp
@@ -130,38 +146,40 @@ func (t *userTokens) mac(payload string) []byte {
 	return m.Sum(nil)
 }
 
-// Verify returns the user id of a valid, unexpired token.
-func (t *userTokens) Verify(token string) (string, bool) {
+// Verify returns what a valid, unexpired token says.
+func (t *userTokens) Verify(token string) (userToken, bool) {
 	if len(token) > 512 || !strings.HasPrefix(token, tokenPrefix) {
-		return "", false
+		return userToken{}, false
 	}
 	dot := strings.LastIndexByte(token, '.')
 	if dot <= len(tokenPrefix) {
-		return "", false
+		return userToken{}, false
 	}
 	payload, sig := token[:dot], token[dot+1:]
 	got, err := base64.RawURLEncoding.DecodeString(sig)
 	if err != nil || !hmac.Equal(got, t.mac(payload)) {
-		return "", false
+		return userToken{}, false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(payload[len(tokenPrefix):])
-	if err != nil || len(raw) < 9 {
-		return "", false
+	if err != nil || len(raw) < 9 || len(raw) < 9+int(raw[8]) {
+		return userToken{}, false
 	}
 	if !t.now().Before(time.Unix(int64(binary.BigEndian.Uint64(raw[:8])), 0)) {
-		return "", false
+		return userToken{}, false
 	}
-	user := string(raw[8:])
-	if !realname.ValidUserID(user) {
-		return "", false
+	n := 9 + int(raw[8])
+	ut := userToken{clientID: string(raw[9:n]), userID: string(raw[n:])}
+	if !realname.ValidUserID(ut.userID) {
+		return userToken{}, false
 	}
-	return user, true
+	return ut, true
 }
 
 // principal is who is calling.
 type principal struct {
 	clientID string // API key id; empty for a user token
 	userID   string // set for a user token: it may act only for this user
+	mintedBy string // for a user token: the API key id that minted it
 }
 
 // mayActFor reports whether the caller may act for userID.

@@ -7,6 +7,6 @@
 //
 // Two kinds of credential are accepted: a platform's API key (server to
 // server, "Authorization: Bearer rk_…", stored hashed) and a short-lived
-// user token minted with an API key ("Bearer ut1.…", HMAC-signed), which acts
+// user token minted with an API key ("Bearer ut2.…", HMAC-signed), which acts
 // only for its own user_id.
 package httpapi

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -63,17 +64,17 @@ func FuzzCallbackQuery(f *testing.F) {
 // FuzzUserToken: no random string verifies, and every minted token does.
 func FuzzUserToken(f *testing.F) {
 	tok := &userTokens{key: bytes.Repeat([]byte{7}, 32), ttl: time.Minute, now: time.Now}
-	good, _ := tok.Mint("alice")
-	for _, s := range []string{good, "ut1.", "ut1..", "ut1.AAAA.BBBB", good + "x", good[:len(good)-1]} {
+	good, _ := tok.Mint("k1", "alice")
+	for _, s := range []string{good, "ut2.", "ut2..", "ut2.AAAA.BBBB", "ut1.AAAA.BBBB", good + "x", good[:len(good)-1]} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		user, ok := tok.Verify(s)
+		ut, ok := tok.Verify(s)
 		if ok && s != good {
 			// Only a genuine token verifies; a fuzzer cannot forge HMAC.
-			minted, _ := tok.Mint(user)
+			minted, _ := tok.Mint(ut.clientID, ut.userID)
 			if minted != s {
-				t.Fatalf("forged token verified: %q → %q", s, user)
+				t.Fatalf("forged token verified: %q → %+v", s, ut)
 			}
 		}
 	})
@@ -82,12 +83,12 @@ func FuzzUserToken(f *testing.F) {
 func TestUserTokens(t *testing.T) {
 	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 	tok := &userTokens{key: bytes.Repeat([]byte{1}, 32), ttl: 15 * time.Minute, now: func() time.Time { return now }}
-	s, exp := tok.Mint("alice")
+	s, exp := tok.Mint("k_platform", "alice")
 	if !exp.Equal(now.Add(15 * time.Minute)) {
 		t.Fatalf("expiry %v", exp)
 	}
-	if u, ok := tok.Verify(s); !ok || u != "alice" {
-		t.Fatalf("Verify = %q, %v", u, ok)
+	if ut, ok := tok.Verify(s); !ok || ut.userID != "alice" || ut.clientID != "k_platform" {
+		t.Fatalf("Verify = %+v, %v", ut, ok)
 	}
 	other := &userTokens{key: bytes.Repeat([]byte{2}, 32), ttl: time.Minute, now: tok.now}
 	if _, ok := other.Verify(s); ok {
@@ -97,7 +98,24 @@ func TestUserTokens(t *testing.T) {
 	if _, ok := later.Verify(s); ok {
 		t.Fatal("an expired token verified")
 	}
-	for _, bad := range []string{"", "ut1.", s + "A", "rk_abc", s[:len(s)-3]} {
+	// A well-signed payload whose client-id length runs past its end, and
+	// one with an empty user id, are refused.
+	for _, raw := range [][]byte{
+		append(make([]byte, 8), 200, 'k'),
+		append(make([]byte, 8), 1, 'k'),
+	} {
+		copy(raw, []byte{0, 0, 0, 0, 0x7f, 0, 0, 0}) // far future
+		payload := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+		forged := payload + "." + base64.RawURLEncoding.EncodeToString(tok.mac(payload))
+		if ut, ok := tok.Verify(forged); ok {
+			t.Fatalf("malformed payload %x verified as %+v", raw, ut)
+		}
+	}
+	// A token of the earlier format (no client id) is no longer accepted.
+	raw := append([]byte{0, 0, 0, 0, 0x7f, 0, 0, 0}, "alice"...)
+	v1 := "ut1." + base64.RawURLEncoding.EncodeToString(raw)
+	v1 += "." + base64.RawURLEncoding.EncodeToString(tok.mac(v1))
+	for _, bad := range []string{"", "ut2.", v1, s + "A", "rk_abc", s[:len(s)-3]} {
 		if _, ok := tok.Verify(bad); ok {
 			t.Fatalf("%q verified", bad)
 		}

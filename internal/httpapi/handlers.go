@@ -254,7 +254,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		renderError(w, r, s.log, realname.ErrBadUserID)
 		return
 	}
-	tok, exp := s.tokens.Mint(b.UserID)
+	tok, exp := s.tokens.Mint(principalFrom(r.Context()).clientID, b.UserID)
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "token": tok, "expires_at": exp.UTC().Format(time.RFC3339)})
 }
 

@@ -213,7 +213,7 @@ func (s *Server) authenticated(users bool, h http.HandlerFunc) http.HandlerFunc 
 			if !s.ipAllowed(w, r) { // browsers: limited by address
 				return
 			}
-			user, ok := s.tokens.Verify(cred)
+			ut, ok := s.tokens.Verify(cred)
 			if !ok {
 				renderError(w, r, s.log, realname.E(realname.KindUnauthorized, "INVALID_TOKEN", "the user token is invalid or expired", nil))
 				return
@@ -222,7 +222,7 @@ func (s *Server) authenticated(users bool, h http.HandlerFunc) http.HandlerFunc 
 				renderError(w, r, s.log, realname.E(realname.KindPermission, "API_KEY_REQUIRED", "this call needs the platform's API key", nil))
 				return
 			}
-			p.userID = user
+			p.userID, p.mintedBy = ut.userID, ut.clientID
 		} else {
 			id, ok, err := s.keys.check(r.Context(), cred)
 			if err != nil {

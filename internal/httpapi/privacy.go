@@ -110,28 +110,24 @@ func (s *Server) handleReview(w http.ResponseWriter, r *http.Request) {
 // the person holding the user token, whom an API key does not name.
 var errUserTokenRequired = realname.E(realname.KindPermission, "USER_TOKEN_REQUIRED", "this call needs the person's user token, not an API key", nil)
 
-// userOnly admits only a user token; h gets its user id.
-func (s *Server) userOnly(h func(w http.ResponseWriter, r *http.Request, userID string)) http.HandlerFunc {
+// userOnly admits only a user token; h gets the person acting with it.
+func (s *Server) userOnly(h func(w http.ResponseWriter, r *http.Request, by realname.Actor)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := principalFrom(r.Context())
 		if p.userID == "" {
 			renderError(w, r, s.log, errUserTokenRequired)
 			return
 		}
-		h(w, r, p.userID)
+		h(w, r, realname.Actor{Kind: realname.ActorPerson, Name: p.userID, Via: p.mintedBy})
 	}
 }
 
-func person(userID string) realname.Actor {
-	return realname.Actor{Kind: realname.ActorPerson, Name: userID}
+func (s *Server) handleMyData(w http.ResponseWriter, r *http.Request, by realname.Actor) {
+	s.writeData(w, r, by, by.Name)
 }
 
-func (s *Server) handleMyData(w http.ResponseWriter, r *http.Request, userID string) {
-	s.writeData(w, r, person(userID), userID)
-}
-
-func (s *Server) handleMyConsents(w http.ResponseWriter, r *http.Request, userID string) {
-	cs, err := s.svc.Consents(r.Context(), userID)
+func (s *Server) handleMyConsents(w http.ResponseWriter, r *http.Request, by realname.Actor) {
+	cs, err := s.svc.Consents(r.Context(), by.Name)
 	if err != nil {
 		renderError(w, r, s.log, err)
 		return
@@ -142,13 +138,13 @@ func (s *Server) handleMyConsents(w http.ResponseWriter, r *http.Request, userID
 	}{true, cs})
 }
 
-func (s *Server) handleMyWithdraw(w http.ResponseWriter, r *http.Request, userID string) {
-	rep, err := s.svc.WithdrawConsent(r.Context(), person(userID), userID)
+func (s *Server) handleMyWithdraw(w http.ResponseWriter, r *http.Request, by realname.Actor) {
+	rep, err := s.svc.WithdrawConsent(r.Context(), by, by.Name)
 	s.writeErasure(w, r, rep, err)
 }
 
-func (s *Server) handleMyErase(w http.ResponseWriter, r *http.Request, userID string) {
-	rep, err := s.svc.Erase(r.Context(), person(userID), userID)
+func (s *Server) handleMyErase(w http.ResponseWriter, r *http.Request, by realname.Actor) {
+	rep, err := s.svc.Erase(r.Context(), by, by.Name)
 	s.writeErasure(w, r, rep, err)
 }
 

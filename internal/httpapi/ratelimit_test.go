@@ -265,7 +265,7 @@ func TestIPLimitAndCredentials(t *testing.T) {
 	s := testServerWith(t, func(o *Options) {
 		o.IPLimit = ratelimit.NewMemory(ratelimit.Rule{Limit: 2, Window: time.Minute}, 0)
 	})
-	token, _ := s.tokens.Mint("u1")
+	token, _ := s.tokens.Mint("env", "u1")
 	call := func(bearer string) int {
 		r := httptest.NewRequest("GET", "/api/v1/auth/status/u1", nil)
 		r.RemoteAddr = "203.0.113.50:1"

@@ -17,6 +17,23 @@ type Actor struct {
 	Kind   string // ActorPerson or ActorOperator
 	Name   string // the user id (person) or the operator's name
 	Reason string // required of an operator
+	// Via is, for a person, the API key id that minted the user token
+	// they used: a platform can mint a token for any of its users, so the
+	// record names it too.
+	Via string
+}
+
+// auditReason is the reason an audit entry records: the operator's own,
+// or for a person own (the legal basis) and the platform whose token
+// carried the request.
+func (a Actor) auditReason(own string) string {
+	if a.Kind != ActorPerson {
+		return a.Reason
+	}
+	if a.Via != "" {
+		return own + "; user token minted by API key " + a.Via
+	}
+	return own
 }
 
 func (a Actor) validate() error {
@@ -70,9 +87,9 @@ func (s *Service) erase(ctx context.Context, by Actor, userID string, withdraw b
 	}
 	now := s.clock()
 	rep := ErasureReport{UserID: userID, Pseudonym: "erased-" + newID("")[:30], ErasedAt: now}
-	reason, action := CodeErased, "user.erase"
+	reason, action, basis := CodeErased, "user.erase", "the person's own request (PIPL Art. 47)"
 	if withdraw {
-		reason, action = CodeConsentWithdrawn, "consent.withdraw"
+		reason, action, basis = CodeConsentWithdrawn, "consent.withdraw", "the person withdrew consent (PIPL Art. 15)"
 	}
 	var deletions []Verification
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -141,7 +158,7 @@ func (s *Service) erase(ctx context.Context, by Actor, userID string, withdraw b
 		}
 		rep.SessionsKept = len(vs)
 		if err := tx.Audit(ctx, AuditEntry{At: now, ActorKind: by.Kind, Actor: by.Name, Action: action,
-			Subject: userID, Reason: by.Reason}); err != nil {
+			Subject: userID, Reason: by.auditReason(basis)}); err != nil {
 			return err
 		}
 		return tx.AnonymiseUser(ctx, userID, rep.Pseudonym)
@@ -257,7 +274,7 @@ func (s *Service) Data(ctx context.Context, by Actor, userID string) (PersonalDa
 	}
 	now := s.clock()
 	err := s.store.Audit(ctx, AuditEntry{At: now, ActorKind: by.Kind, Actor: by.Name, Action: "data.export",
-		Subject: userID, Fields: []string{FieldName, FieldIDNumber, FieldDocuments}, Reason: exportReason(by)})
+		Subject: userID, Fields: []string{FieldName, FieldIDNumber, FieldDocuments}, Reason: by.auditReason("the person's own request (PIPL Art. 45)")})
 	if err != nil {
 		return PersonalData{}, err
 	}
@@ -331,11 +348,4 @@ func (s *Service) Data(ctx context.Context, by Actor, userID string) (PersonalDa
 		return PersonalData{}, err
 	}
 	return out, nil
-}
-
-func exportReason(by Actor) string {
-	if by.Kind == ActorPerson {
-		return "the person's own request (PIPL Art. 45)"
-	}
-	return by.Reason
 }
