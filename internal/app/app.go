@@ -168,6 +168,10 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	return a, nil
 }
 
+// SandboxProviderName is the provider name stored with the sessions of a
+// sandbox server, so that nothing it verified passes for a real check.
+const SandboxProviderName = "sandbox"
+
 // provider builds the configured provider. In sandbox mode it is the real
 // Cloudauth adapter talking through the official SDK to the simulator
 // mounted in this server, with a key pair made up for this process.
@@ -205,6 +209,7 @@ func (a *App) provider() (realname.Provider, error) {
 	return aliyun.New(aliyun.Config{
 		AccessKeyID: id, AccessKeySecret: secret, SceneID: 1000000001,
 		Endpoint: net.JoinHostPort(host, strconv.Itoa(tcp.Port)) + SandboxPrefix, Scheme: "http", Logger: a.log,
+		Name: SandboxProviderName,
 	})
 }
 

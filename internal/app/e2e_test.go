@@ -21,6 +21,7 @@ import (
 
 	"github.com/realname/realname/internal/app"
 	"github.com/realname/realname/internal/config"
+	sqlstore "github.com/realname/realname/internal/storage/sql"
 )
 
 // Sandbox identities and a valid test number.
@@ -388,6 +389,23 @@ func TestSandboxEndToEnd(t *testing.T) {
 			t.Fatal("the logs of the run are missing: the search proves nothing")
 		}
 	})
+	t.Run("sandbox results are marked as such", func(t *testing.T) {
+		r.stop()
+		st, err := sqlstore.Open(context.Background(), filepath.Join(testConfigDir(r), "realname.db"), sqlstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		vs, err := st.UserVerifications(context.Background(), "user-pass", 10)
+		if err != nil || len(vs) == 0 {
+			t.Fatalf("sessions of user-pass: %d, %v", len(vs), err)
+		}
+		for _, v := range vs {
+			if v.Provider != app.SandboxProviderName {
+				t.Errorf("session %s stored with provider %q, want %q", v.CertifyID, v.Provider, app.SandboxProviderName)
+			}
+		}
+	})
 }
 
 // testConfigDir returns the data directory of a running app.
@@ -472,7 +490,7 @@ func TestUserTokensActOnlyForTheirUser(t *testing.T) {
 		Token     string `json:"token"`
 		ExpiresAt string `json:"expires_at"`
 	}
-	if code := c.call("POST", "/api/v1/auth/token", map[string]any{"user_id": "alice"}, &tok); code != 200 || !strings.HasPrefix(tok.Token, "ut1.") {
+	if code := c.call("POST", "/api/v1/auth/token", map[string]any{"user_id": "alice"}, &tok); code != 200 || !strings.HasPrefix(tok.Token, "ut2.") {
 		t.Fatalf("token: %d %+v", code, tok)
 	}
 	u := client{t: t, base: r.URL(), key: tok.Token}

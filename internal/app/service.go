@@ -84,7 +84,7 @@ func OpenOffline(ctx context.Context, cfg config.Config, getenv func(string) str
 		_ = store.Close()
 		return nil, err
 	}
-	var provider realname.Provider = offlineProvider{}
+	var provider realname.Provider = offlineProvider{} // sandbox
 	if cfg.Provider == "aliyun" {
 		a := &App{cfg: cfg, log: log}
 		if provider, err = a.provider(); err != nil {
@@ -111,7 +111,7 @@ func (o *Offline) Close() error { return o.Store.Close() }
 // to the server's poller.
 type offlineProvider struct{}
 
-func (offlineProvider) Name() string { return "aliyun" }
+func (offlineProvider) Name() string { return SandboxProviderName }
 func (offlineProvider) CheckIdentity(context.Context, realname.IdentityInput) (realname.IdentityMatch, error) {
 	return 0, fmt.Errorf("offline: %w", realname.ErrProviderUnavailable)
 }

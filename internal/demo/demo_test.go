@@ -261,7 +261,7 @@ func TestDemoBackend(t *testing.T) {
 
 	// The user token works for this user only, against the real API.
 	code, tok := b.post("/demo/api/token", nil)
-	if code != 200 || !strings.HasPrefix(tok.Token, "ut1.") || tok.ExpiresAt == "" {
+	if code != 200 || !strings.HasPrefix(tok.Token, "ut2.") || tok.ExpiresAt == "" {
 		t.Fatalf("token: %d %+v", code, tok)
 	}
 	var st struct{ Code string }

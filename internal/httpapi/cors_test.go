@@ -95,7 +95,7 @@ func TestCORSAllowedOrigin(t *testing.T) {
 	}{
 		{"public route", "GET", "/api/v1/auth/supported_documents", "", 200},
 		{"no credentials: 401", "GET", "/api/v1/auth/status/alice", "", 401},
-		{"bad token: 401", "POST", "/api/v1/auth/query", "ut1.forged.token", 401},
+		{"bad token: 401", "POST", "/api/v1/auth/query", "ut2.forged.token", 401},
 		{"user token for another user: 403", "GET", "/api/v1/auth/status/bob", tok, 403},
 		{"user token, nothing started: 404", "GET", "/api/v1/auth/status/alice", tok, 404},
 		{"unknown route: 404", "GET", "/api/v1/nope", "", 404},

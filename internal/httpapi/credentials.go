@@ -187,6 +187,15 @@ func (p principal) mayActFor(userID string) bool {
 	return p.clientID != "" || p.userID == userID
 }
 
+// actor is the caller as the domain records it: the person with their
+// token (and the key that minted it), or the platform with its API key.
+func (p principal) actor() realname.Actor {
+	if p.userID != "" {
+		return realname.Actor{Kind: realname.ActorPerson, Name: p.userID, Via: p.mintedBy}
+	}
+	return realname.Actor{Kind: realname.ActorPlatform, Name: p.clientID}
+}
+
 // principalFrom returns the caller set by authenticated (the zero
 // principal, who may act for nobody, if there is none).
 func principalFrom(ctx context.Context) principal {

@@ -177,7 +177,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res, err := s.svc.Check(r.Context(), b.UserID, face)
+	res, err := s.svc.Check(r.Context(), principalFrom(r.Context()).actor(), b.UserID, face)
 	if err != nil {
 		renderError(w, r, s.log, err)
 		return

@@ -118,7 +118,7 @@ func (s *Server) userOnly(h func(w http.ResponseWriter, r *http.Request, by real
 			renderError(w, r, s.log, errUserTokenRequired)
 			return
 		}
-		h(w, r, realname.Actor{Kind: realname.ActorPerson, Name: p.userID, Via: p.mintedBy})
+		h(w, r, p.actor())
 	}
 }
 

@@ -191,8 +191,10 @@ const maxFacePicture = 5 << 20
 
 // Check answers whether a user is verified and still valid. With a face
 // picture, it also compares the picture with the person's identity at the
-// provider (a paid call, only for a valid user).
-func (s *Service) Check(ctx context.Context, userID string, face []byte) (CheckResult, error) {
+// provider (a paid call within the daily budget, only for a valid user):
+// that reads the decrypted identity and the face, so it is recorded in the
+// audit log against by, the caller.
+func (s *Service) Check(ctx context.Context, by Actor, userID string, face []byte) (CheckResult, error) {
 	if len(face) > maxFacePicture {
 		return CheckResult{}, E(KindTooLarge, "FACE_IMAGE_TOO_LARGE", "face_image is larger than 5 MiB", nil)
 	}
@@ -217,13 +219,25 @@ func (s *Service) Check(ctx context.Context, userID string, face []byte) (CheckR
 	if len(face) == 0 {
 		return CheckResult{Passed: true, Status: st}, nil
 	}
-	return s.compareFace(ctx, userID, face, st)
+	return s.compareFace(ctx, by, userID, face, st)
 }
 
-func (s *Service) compareFace(ctx context.Context, userID string, face []byte, st UserStatus) (CheckResult, error) {
+func (s *Service) compareFace(ctx context.Context, by Actor, userID string, face []byte, st UserStatus) (CheckResult, error) {
 	cmp, ok := s.provider.(FaceComparer)
 	if !ok {
 		return CheckResult{}, E(KindInvalid, CodeFaceCheckUnsupported, "the configured provider cannot compare faces", nil)
+	}
+	if err := by.validate(); err != nil {
+		return CheckResult{}, err
+	}
+	if err := s.spend(ctx, 1); err != nil {
+		return CheckResult{}, err
+	}
+	// Recorded before the identity is decrypted: no record, no read.
+	if err := s.store.Audit(ctx, AuditEntry{At: s.clock(), ActorKind: by.Kind, Actor: by.Name, Action: "face.compare",
+		Subject: userID, Fields: []string{FieldName, FieldIDNumber, FieldFace},
+		Reason: by.auditReason("re-check of the person before an act (POST /verify)")}); err != nil {
+		return CheckResult{}, fmt.Errorf("record access: %w", err)
 	}
 	rec, err := s.store.UserRecord(ctx, userID)
 	if err != nil {

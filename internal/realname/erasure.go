@@ -14,8 +14,8 @@ const maxUserSessions = 10000
 
 // Actor is who asks for a person's data or its erasure.
 type Actor struct {
-	Kind   string // ActorPerson or ActorOperator
-	Name   string // the user id (person) or the operator's name
+	Kind   string // ActorPerson, ActorOperator or ActorPlatform
+	Name   string // the user id (person), the operator's name or the API key id (platform)
 	Reason string // required of an operator
 	// Via is, for a person, the API key id that minted the user token
 	// they used: a platform can mint a token for any of its users, so the
@@ -24,11 +24,14 @@ type Actor struct {
 }
 
 // auditReason is the reason an audit entry records: the operator's own,
-// or for a person own (the legal basis) and the platform whose token
-// carried the request.
+// or for a person or platform own (the purpose or legal basis) and, for a
+// person, the platform whose token carried the request.
 func (a Actor) auditReason(own string) string {
-	if a.Kind != ActorPerson {
+	switch a.Kind {
+	case ActorOperator:
 		return a.Reason
+	case ActorPlatform:
+		return own
 	}
 	if a.Via != "" {
 		return own + "; user token minted by API key " + a.Via
@@ -42,6 +45,10 @@ func (a Actor) validate() error {
 		return nil
 	case ActorOperator:
 		return Operator{Name: a.Name, Reason: a.Reason}.validate()
+	case ActorPlatform:
+		if validLabel(a.Name, 1, 128) {
+			return nil
+		}
 	}
 	return E(KindInvalid, CodeInvalidRequest, "unknown actor", nil)
 }

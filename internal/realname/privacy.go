@@ -16,4 +16,5 @@ const (
 	FieldName      = "name"
 	FieldIDNumber  = "id_number"
 	FieldDocuments = "documents"
+	FieldFace      = "face"
 )

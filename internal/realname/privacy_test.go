@@ -121,6 +121,48 @@ func TestDailyProviderBudget(t *testing.T) {
 	}
 }
 
+// TestFaceCompareIsRecordedAndBudgeted: a re-check with a picture reads the
+// decrypted identity and the face, so it is recorded against the caller
+// before the read, and it is a paid call within the daily budget.
+func TestFaceCompareIsRecordedAndBudgeted(t *testing.T) {
+	h := newPrivacyHarness(t, func(c *realname.Config) { c.DailyBudget = 3 })
+	ctx := context.Background()
+	first := h.mustInit(t, "u1", nameA, numberA) // 2 paid calls
+	if v, err := h.callback(t, first.CertifyID); err != nil || v.Status != realname.StatusSuccess {
+		t.Fatalf("verify u1: %v, %v", v.Status, err)
+	}
+	platform := realname.Actor{Kind: realname.ActorPlatform, Name: "k_letters"}
+	if _, err := h.svc.Check(ctx, realname.Actor{Kind: realname.ActorPlatform}, "u1", []byte("same")); err == nil {
+		t.Fatal("a compare without a caller was made")
+	}
+	res, err := h.svc.Check(ctx, platform, "u1", []byte("same")) // the third paid call
+	if err != nil || !res.Passed || res.Similarity == nil || *res.Similarity != 91 {
+		t.Fatalf("compare: %+v, %v", res, err)
+	}
+	audit, err := h.store.AuditFor(ctx, "u1", 10)
+	if err != nil || len(audit) != 1 {
+		t.Fatalf("audit = %+v, %v", audit, err)
+	}
+	a := audit[0]
+	if a.ActorKind != realname.ActorPlatform || a.Actor != "k_letters" || a.Action != "face.compare" ||
+		strings.Join(a.Fields, ",") != "name,id_number,face" || a.Reason == "" {
+		t.Fatalf("audit entry %+v", a)
+	}
+	// Past the budget: refused, no provider call, nothing recorded.
+	_, err = h.svc.Check(ctx, platform, "u1", []byte("same"))
+	wantCode(t, err, realname.CodeBudgetExhausted)
+	if n := h.prov.Calls("compare"); n != 1 {
+		t.Fatalf("%d compares, want 1", n)
+	}
+	if audit, _ := h.store.AuditFor(ctx, "u1", 10); len(audit) != 1 {
+		t.Fatalf("a refused compare was recorded: %+v", audit)
+	}
+	// Without a picture nothing is paid or recorded.
+	if res, err := h.svc.Check(ctx, platform, "u1", nil); err != nil || !res.Passed {
+		t.Fatalf("plain check: %+v, %v", res, err)
+	}
+}
+
 func TestUnder14NeedsGuardianConsent(t *testing.T) {
 	h := newPrivacyHarness(t, nil)
 	now := h.clock.Now()

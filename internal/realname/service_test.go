@@ -86,6 +86,19 @@ func (f *fakeProvider) FaceCheckResult(_ context.Context, ref string) (realname.
 	return realname.FaceResult{Passed: true, SubCode: "200", Score: 97}, nil
 }
 
+// CompareFace passes for a picture "same" and fails for any other, and
+// checks that the identity it gets is decrypted.
+func (f *fakeProvider) CompareFace(_ context.Context, r realname.CompareRequest) (realname.FaceResult, error) {
+	f.count("compare")
+	if r.Identity.Name == "" || r.Identity.Number == "" {
+		return realname.FaceResult{}, errors.New("fake: compare without the identity")
+	}
+	if string(r.Picture) == "same" {
+		return realname.FaceResult{Passed: true, SubCode: "200", Score: 91}, nil
+	}
+	return realname.FaceResult{SubCode: "205", Score: 12}, nil
+}
+
 func (f *fakeProvider) DeleteResult(context.Context, string) error {
 	if err := f.deleteErr.Load(); err != nil {
 		f.failedDel.Add(1)
@@ -281,7 +294,7 @@ func TestVerificationSucceedsThroughCallback(t *testing.T) {
 	if err != nil || v.Status != realname.StatusProcessing || !v.IdentityChecked || v.Consent.NoticeVersion != realname.NoticeVersion {
 		t.Fatalf("after init: %+v, %v", v, err)
 	}
-	if c, _ := h.svc.Check(ctx, "u1", nil); c.Passed || c.ReasonCode != "PENDING" {
+	if c, _ := h.svc.Check(ctx, realname.Actor{}, "u1", nil); c.Passed || c.ReasonCode != "PENDING" {
 		t.Fatalf("Check while processing = %+v", c)
 	}
 	// A wrong token is refused and changes nothing.
@@ -302,7 +315,7 @@ func TestVerificationSucceedsThroughCallback(t *testing.T) {
 	if h.prov.deletions.Load() != 0 || v.ResultDeleted {
 		t.Fatal("the callback deleted the provider's copy itself; that is the background worker's job")
 	}
-	c, err := h.svc.Check(ctx, "u1", nil)
+	c, err := h.svc.Check(ctx, realname.Actor{}, "u1", nil)
 	if err != nil || !c.Passed || c.Status.MaskedName != "张*" {
 		t.Fatalf("Check = %+v, %v", c, err)
 	}
@@ -363,7 +376,7 @@ func TestFailedOutcomes(t *testing.T) {
 			if err != nil || v.Status != realname.StatusFailed || v.FailReason != tc.reason {
 				t.Fatalf("callback: %+v, %v", v, err)
 			}
-			if c, _ := h.svc.Check(context.Background(), "u1", nil); c.Passed {
+			if c, _ := h.svc.Check(context.Background(), realname.Actor{}, "u1", nil); c.Passed {
 				t.Fatal("a failed user passed the check")
 			}
 			// Trying again is allowed and opens a new session.
@@ -634,7 +647,7 @@ func TestExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.clock.Add(366 * 24 * time.Hour)
-	c, err := h.svc.Check(ctx, "u1", nil)
+	c, err := h.svc.Check(ctx, realname.Actor{}, "u1", nil)
 	if err != nil || c.Passed || c.ReasonCode != "EXPIRED" {
 		t.Fatalf("Check after expiry = %+v, %v", c, err)
 	}
@@ -705,7 +718,7 @@ func TestUnknownUserAnswerIsCachedAndDroppedByInit(t *testing.T) {
 			t.Fatalf("Status of an unknown user: %v", err)
 		}
 	}
-	if c, err := h.svc.Check(ctx, "u1", nil); err != nil || c.Passed || c.ReasonCode != "NOT_VERIFIED" {
+	if c, err := h.svc.Check(ctx, realname.Actor{}, "u1", nil); err != nil || c.Passed || c.ReasonCode != "NOT_VERIFIED" {
 		t.Fatalf("Check of an unknown user: %+v, %v", c, err)
 	}
 	h.mustInit(t, "u1", nameA, numberA)

@@ -59,6 +59,10 @@ type Config struct {
 	// Logger receives operational logs (action, attempt, status, error
 	// code, duration), never personal data or secrets. nil discards.
 	Logger *slog.Logger
+	// Name is the provider name stored with every session. "" means
+	// ProviderName; the sandbox passes "sandbox" so that its results can
+	// be told apart from real ones.
+	Name string
 }
 
 // withDefaults returns cfg with the zero fields filled in.

@@ -108,8 +108,13 @@ func (p *Provider) newClient() (*cloudauth.Client, error) {
 	return c, nil
 }
 
-// Name returns "aliyun".
-func (p *Provider) Name() string { return ProviderName }
+// Name returns Config.Name, by default "aliyun".
+func (p *Provider) Name() string {
+	if p.cfg.Name != "" {
+		return p.cfg.Name
+	}
+	return ProviderName
+}
 
 // acquire checks a client out of the pool, waiting until one is free or ctx
 // is done.
