@@ -180,7 +180,7 @@ func limitedCount(t *testing.T, s *Server, rule string) float64 {
 // BenchmarkLimiterPerRequest is everything the limits add to one request
 // with an API key behind a trusted proxy: the client IP from
 // X-Forwarded-For, its key, and the per-IP and per-key limiters. It must
-// stay under 2 µs (the budget); it is 0.1–0.5 µs on 2 vCPUs, and
+// stay under 2 µs (the budget); docs/benchmarks.md §5.1 has the figures; it
 // allocates only for IPv6 clients (the /64 key).
 func BenchmarkLimiterPerRequest(b *testing.B) {
 	proxies := trustedProxies{netip.MustParsePrefix("10.0.0.0/8")}
