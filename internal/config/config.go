@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/realname/realname/internal/trail"
 )
 
 // Config is every setting of the service.
@@ -59,6 +61,34 @@ type Config struct {
 	// off and operators use the CLI).
 	AdminKey string  `yaml:"admin_key"`
 	Privacy  Privacy `yaml:"privacy"`
+	Trail    Trail   `yaml:"trail"`
+}
+
+// Trail configures the tamper-evident log.
+type Trail struct {
+	// Origin names the log in its checkpoints and is the name of its
+	// signing key (REALNAME_TRAIL_ORIGIN; default: the public URL's host
+	// and path + "/trail", e.g. "realname.example.cn/trail").
+	Origin string `yaml:"origin"`
+	// KeyFile holds the log's Ed25519 signing key as a signed-note private
+	// key, mode 0600 (REALNAME_TRAIL_KEY_FILE; default DATA_DIR/keys/trail.key,
+	// generated for the embedded default while the trail is empty).
+	KeyFile string `yaml:"key_file"`
+	// CheckpointInterval is how often a new checkpoint is signed while
+	// there are new entries (REALNAME_TRAIL_CHECKPOINT_INTERVAL, default 10s).
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+}
+
+// TrailOrigin is the configured origin or the default one.
+func (c Config) TrailOrigin(listen string) string {
+	if c.Trail.Origin != "" {
+		return c.Trail.Origin
+	}
+	u, err := url.Parse(c.BaseURL(listen))
+	if err != nil || u.Host == "" {
+		return "realname.localhost/trail"
+	}
+	return strings.TrimSuffix(u.Host+u.EscapedPath(), "/") + "/trail"
 }
 
 // Privacy holds the abuse controls and retention periods.
@@ -136,6 +166,7 @@ func Default() Config {
 		Privacy: Privacy{LockoutFailures: 5, LockoutWindow: 24 * time.Hour, DailyBudget: 10_000,
 			ReviewTTL: 30 * 24 * time.Hour, RetainIdentity: 30 * 24 * time.Hour, RetainIdempotency: 24 * time.Hour,
 			RetainAudit: 3 * 365 * 24 * time.Hour, RetentionInterval: time.Hour},
+		Trail: Trail{CheckpointInterval: 10 * time.Second},
 	}
 }
 
@@ -190,6 +221,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"REALNAME_KEYRING_FILE": &c.Keys.RingFile, "REALNAME_INDEX_KEY_FILE": &c.Keys.IndexFile,
 		"REALNAME_LOG_LEVEL": &c.LogLevel, "REALNAME_TRUSTED_PROXIES": &c.TrustedProxies,
 		"REALNAME_CORS_ORIGINS": &c.CORSOrigins, "REALNAME_ADMIN_KEY": &c.AdminKey,
+		"REALNAME_TRAIL_ORIGIN": &c.Trail.Origin, "REALNAME_TRAIL_KEY_FILE": &c.Trail.KeyFile,
 	}
 	for k, dst := range strs {
 		if v := getenv(k); v != "" {
@@ -204,7 +236,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"REALNAME_LOCKOUT_WINDOW": &c.Privacy.LockoutWindow, "REALNAME_REVIEW_TTL": &c.Privacy.ReviewTTL,
 		"REALNAME_RETAIN_IDENTITY": &c.Privacy.RetainIdentity, "REALNAME_RETAIN_FACES": &c.Privacy.RetainFaces,
 		"REALNAME_RETAIN_IDEMPOTENCY": &c.Privacy.RetainIdempotency, "REALNAME_RETAIN_AUDIT": &c.Privacy.RetainAudit,
-		"REALNAME_RETENTION_INTERVAL": &c.Privacy.RetentionInterval,
+		"REALNAME_RETENTION_INTERVAL":        &c.Privacy.RetentionInterval,
+		"REALNAME_TRAIL_CHECKPOINT_INTERVAL": &c.Trail.CheckpointInterval,
 	}
 	for k, dst := range durs {
 		if v := getenv(k); v != "" {
@@ -313,6 +346,12 @@ func (c Config) Validate() error {
 	}
 	if p.RetentionInterval < time.Minute || p.RetentionInterval > 24*time.Hour {
 		bad("retention_interval %s: between 1m and 24h", p.RetentionInterval)
+	}
+	if c.Trail.CheckpointInterval < time.Second || c.Trail.CheckpointInterval > time.Hour {
+		bad("trail checkpoint_interval %s: between 1s and 1h", c.Trail.CheckpointInterval)
+	}
+	if c.Trail.Origin != "" && !trail.ValidOrigin(c.Trail.Origin) {
+		bad("trail origin %q: printable ASCII without spaces or '+', at most 255 bytes", c.Trail.Origin)
 	}
 	if c.Validity < time.Hour {
 		bad("validity %s: at least 1h", c.Validity)

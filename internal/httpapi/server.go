@@ -12,6 +12,7 @@ import (
 	"github.com/realname/realname/internal/idnum"
 	"github.com/realname/realname/internal/ratelimit"
 	"github.com/realname/realname/internal/realname"
+	"github.com/realname/realname/internal/trail"
 )
 
 // Options configure the API.
@@ -43,6 +44,8 @@ type Options struct {
 	// AdminKey guards the operators' admin API, /api/v1/admin/…
 	// (REALNAME_ADMIN_KEY); "": the admin API is off (404).
 	AdminKey string
+	// Trail is served under /trail/ (nil: those routes answer 404).
+	Trail *trail.Log
 }
 
 // Server is the REST API. It is an http.Handler.
@@ -62,6 +65,7 @@ type Server struct {
 	proxies   trustedProxies
 	cors      corsOrigins // nil: no CORS
 	adminKey  []byte      // SHA-256 of the admin key; nil: no admin API
+	trail     *trail.Log  // nil: no trail routes
 }
 
 // New builds the API.
@@ -91,7 +95,7 @@ func New(o Options) (*Server, error) {
 		ready:  o.Ready, metrics: o.Metrics, log: o.Logger, accessLog: o.AccessLog,
 		docs: documents(o.SupportedDocs), mux: http.NewServeMux(),
 		now: o.Now, ipLimit: o.IPLimit, keyLimit: o.KeyLimit, proxies: trustedProxies(o.TrustedProxies),
-		cors: cors,
+		cors: cors, trail: o.Trail,
 	}
 	if o.AdminKey != "" {
 		h := sha256.Sum256([]byte(o.AdminKey))
@@ -114,6 +118,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
 	m.Handle("POST /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
 	s.privacyRoutes()
+	s.trailRoutes()
 	m.Handle("OPTIONS /api/", s.instrument("preflight", s.handlePreflight))
 	m.Handle("/api/", s.instrument("unknown", s.handleUnknown))
 	m.Handle("GET /health", s.instrumentUnlimited("health", func(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,8 @@ package pii
 
 import (
 	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
@@ -118,6 +120,21 @@ func (k DataKey) Open(ciphertext []byte, aad string) ([]byte, error) {
 		pt = []byte{}
 	}
 	return pt, nil
+}
+
+// Derive returns 32 bytes derived from the key for one purpose:
+// HMAC-SHA256(key, "realname/pii/derive/v1|" + purpose). Nothing of the
+// key can be learnt from the output, and the output is gone with the key:
+// an identifier derived from a person's data key (their trail handle) can
+// no longer be linked to them once the wrapped key is erased.
+func (k DataKey) Derive(purpose string) ([]byte, error) {
+	s := k.state()
+	if s == nil {
+		return nil, errNoDataKey
+	}
+	m := hmac.New(sha256.New, s.key[:])
+	m.Write([]byte("realname/pii/derive/v1|" + purpose))
+	return m.Sum(nil), nil
 }
 
 // Equal reports, in constant time, whether k and other are the same key.

@@ -77,7 +77,7 @@ type outcome struct {
 func (s *Service) finish(ctx context.Context, certifyID string, res outcome) (Verification, error) {
 	var out Verification
 	changed := false
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		var err error
 		out, changed, err = s.finishTx(ctx, tx, certifyID, res)
 		return err

@@ -99,7 +99,7 @@ func (s *Service) erase(ctx context.Context, by Actor, userID string, withdraw b
 		reason, action, basis = CodeConsentWithdrawn, "consent.withdraw", "the person withdrew consent (PIPL Art. 15)"
 	}
 	var deletions []Verification
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		rep.SessionsCancelled, rep.PersonsErased, rep.ConsentsWithdrawn, rep.SessionsKept = 0, 0, 0, 0
 		deletions = deletions[:0]
 		vs, err := tx.UserVerifications(ctx, userID, maxUserSessions)

@@ -263,7 +263,7 @@ func (s *Service) replay(ctx context.Context, r InitRequest, fingerprint []byte)
 func (s *Service) openSession(ctx context.Context, r InitRequest, in validated, fingerprint []byte, token string, now time.Time) (Verification, bool, error) {
 	var out Verification
 	var resumed bool
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		person, err := s.personFor(ctx, tx, r.UserID, in, now)
 		if err != nil {
 			return err
@@ -425,7 +425,7 @@ func (s *Service) engageProvider(ctx context.Context, v Verification, r InitRequ
 	if !fresh {
 		// The stored hash belongs to an earlier try's token, which is gone.
 		sum := sha256.Sum256([]byte(token))
-		err := s.store.InTx(ctx, func(tx Tx) error {
+		err := s.inTx(ctx, func(tx Tx) error {
 			cur, err := tx.LockVerification(ctx, v.CertifyID)
 			if err != nil {
 				return err
@@ -453,7 +453,7 @@ func (s *Service) engageProvider(ctx context.Context, v Verification, r InitRequ
 		s.countAttempt(ctx, v.CertifyID, true)
 		return v, s.providerError(err)
 	}
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		cur, err := tx.LockVerification(ctx, v.CertifyID)
 		if err != nil {
 			return err
@@ -480,7 +480,7 @@ func (s *Service) engageProvider(ctx context.Context, v Verification, r InitRequ
 // countAttempt records a failed provider round trip (best effort), and
 // that the national-record check passed if identityChecked.
 func (s *Service) countAttempt(ctx context.Context, certifyID string, identityChecked bool) {
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		cur, err := tx.LockVerification(ctx, certifyID)
 		if err != nil {
 			return err

@@ -74,7 +74,7 @@ func (s *Service) PollOnce(ctx context.Context, minIdle time.Duration, batch int
 // touch moves an open session to the back of the poller's queue: the
 // poller looks at it again once it has been idle after at.
 func (s *Service) touch(ctx context.Context, certifyID string, at time.Time) {
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		v, err := tx.LockVerification(ctx, certifyID)
 		if err != nil || v.Status.Terminal() {
 			return err

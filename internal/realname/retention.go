@@ -100,7 +100,7 @@ func (s *Service) RunRetention(ctx context.Context) (RetentionReport, error) {
 				return rep, err
 			}
 			for _, id := range ids {
-				if err := s.store.InTx(ctx, func(tx Tx) error { return erasePerson(ctx, tx, id, now) }); err != nil {
+				if err := s.inTx(ctx, func(tx Tx) error { return erasePerson(ctx, tx, id, now) }); err != nil {
 					return rep, err
 				}
 				rep.Persons++
@@ -115,7 +115,7 @@ func (s *Service) RunRetention(ctx context.Context) (RetentionReport, error) {
 		return rep, err
 	}
 	for _, id := range ids {
-		err := s.store.InTx(ctx, func(tx Tx) error {
+		err := s.inTx(ctx, func(tx Tx) error {
 			rv, err := tx.Review(ctx, id)
 			if err != nil {
 				return err
@@ -161,7 +161,7 @@ func (s *Service) RunRetention(ctx context.Context) (RetentionReport, error) {
 // retireRecord deletes an expired user record past retention and erases
 // its person, unless the user verified again meanwhile.
 func (s *Service) retireRecord(ctx context.Context, u UserRecord, cutoff, now time.Time) error {
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		cur, err := tx.UserRecord(ctx, u.UserID)
 		if errors.Is(err, ErrNotFound) {
 			return nil

@@ -112,7 +112,7 @@ func (s *Service) SubmitReview(ctx context.Context, r ReviewRequest) (Verificati
 		return Verification{}, fmt.Errorf("encode review: %w", err)
 	}
 	var out Verification
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		person, err := s.personFor(ctx, tx, r.UserID, in, now)
 		if err != nil {
 			return err
@@ -337,7 +337,7 @@ func (s *Service) DecideReview(ctx context.Context, op Operator, certifyID strin
 	}
 	var out Verification
 	changed := false
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		var err error
 		if out, changed, err = s.finishTx(ctx, tx, certifyID, res); err != nil {
 			return err

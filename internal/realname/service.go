@@ -43,6 +43,11 @@ type Config struct {
 	ReviewTTL time.Duration
 	// Retention says how long each kind of data is kept (see Retention).
 	Retention Retention
+	// Trail, when set, records every change of a session's status and
+	// every erasure in the trail: each transaction that makes one queues
+	// an event in the store's outbox (the store's transactions must then
+	// implement TrailQueue), and the trail's sequencer appends it.
+	Trail bool
 }
 
 func (c *Config) defaults() {

@@ -22,6 +22,7 @@ const MaxEntryBytes = 4096
 // The kinds of entry. A kind is lower-case words joined by dots.
 const (
 	KindVerificationStarted   = "verification.started"
+	KindVerificationOpened    = "verification.opened"
 	KindVerificationSucceeded = "verification.succeeded"
 	KindVerificationFailed    = "verification.failed"
 	KindVerificationCancelled = "verification.cancelled"

@@ -21,6 +21,10 @@ type Config struct {
 	Origin string
 	// Signer is the log's checkpoint key; its name must be Origin.
 	Signer note.Signer
+	// VerifierKey is Signer's public key as a signed-note verifier key
+	// ("name+hash+base64"), served to those who check checkpoints.
+	// Optional; when set it must match Signer.
+	VerifierKey string
 	// MaxBatch bounds the entries of one append transaction (default 2048).
 	MaxBatch int
 	// Clock is time.Now by default.
@@ -39,6 +43,7 @@ type Log struct {
 	store    Store
 	origin   string
 	signer   note.Signer
+	vkey     string
 	maxBatch int
 	clock    func() time.Time
 	log      *slog.Logger
@@ -79,6 +84,15 @@ func New(cfg Config) (*Log, error) {
 	if cfg.Signer.Name() != cfg.Origin {
 		return nil, fmt.Errorf("trail: the signing key is named %q, not the origin %q", cfg.Signer.Name(), cfg.Origin)
 	}
+	if cfg.VerifierKey != "" {
+		v, err := note.NewVerifier(cfg.VerifierKey)
+		if err != nil {
+			return nil, fmt.Errorf("trail: verifier key: %w", err)
+		}
+		if v.Name() != cfg.Signer.Name() || v.KeyHash() != cfg.Signer.KeyHash() {
+			return nil, errors.New("trail: the verifier key is not the signer's")
+		}
+	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 2048
 	}
@@ -88,12 +102,24 @@ func New(cfg Config) (*Log, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Log{store: cfg.Store, origin: cfg.Origin, signer: cfg.Signer, maxBatch: cfg.MaxBatch,
+	return &Log{store: cfg.Store, origin: cfg.Origin, signer: cfg.Signer, vkey: cfg.VerifierKey, maxBatch: cfg.MaxBatch,
 		clock: cfg.Clock, log: cfg.Logger, size: -1}, nil
 }
 
 // Origin is the log's name.
 func (l *Log) Origin() string { return l.origin }
+
+// VerifierKey is the log's public key ("" if the Config had none).
+func (l *Log) VerifierKey() string { return l.vkey }
+
+// LatestCheckpoint is the newest signed checkpoint (ErrNotFound before
+// the first).
+func (l *Log) LatestCheckpoint(ctx context.Context) (StoredCheckpoint, error) {
+	return l.store.LatestCheckpoint(ctx)
+}
+
+// Size is the number of entries.
+func (l *Log) Size(ctx context.Context) (int64, error) { return l.store.TrailSize(ctx) }
 
 // Append records events and returns, once they are durable, a receipt for
 // each. Events of one call are appended in order and together.

@@ -18,6 +18,12 @@ const testOrigin = "realname.test/trail"
 
 func testSigner(t testing.TB) (note.Signer, note.Verifier) {
 	t.Helper()
+	s, v, _ := testKeys(t)
+	return s, v
+}
+
+func testKeys(t testing.TB) (note.Signer, note.Verifier, string) {
+	t.Helper()
 	skey, vkey, err := note.GenerateKey(crand.Reader, testOrigin)
 	if err != nil {
 		t.Fatal(err)
@@ -30,13 +36,13 @@ func testSigner(t testing.TB) (note.Signer, note.Verifier) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, v
+	return s, v, vkey
 }
 
 func newTestLog(t testing.TB, st Store) (*Log, note.Verifier) {
 	t.Helper()
-	s, v := testSigner(t)
-	l, err := New(Config{Store: st, Origin: testOrigin, Signer: s})
+	s, v, vkey := testKeys(t)
+	l, err := New(Config{Store: st, Origin: testOrigin, Signer: s, VerifierKey: vkey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,5 +369,28 @@ func TestRandomHistories(t *testing.T) {
 				t.Fatalf("round %d: a proof checked for the wrong entry", round)
 			}
 		}
+	}
+}
+
+// TestNewChecksItsConfig: a log needs a store, a signer named as its
+// origin and, if given, the signer's own verifier key.
+func TestNewChecksItsConfig(t *testing.T) {
+	s, _, vkey := testKeys(t)
+	_, _, otherKey := testKeys(t)
+	for name, cfg := range map[string]Config{
+		"no store":       {Origin: testOrigin, Signer: s},
+		"no signer":      {Store: NewMemoryStore(), Origin: testOrigin},
+		"bad origin":     {Store: NewMemoryStore(), Origin: "has space", Signer: s},
+		"other origin":   {Store: NewMemoryStore(), Origin: "other.test/trail", Signer: s},
+		"another's key":  {Store: NewMemoryStore(), Origin: testOrigin, Signer: s, VerifierKey: otherKey},
+		"malformed vkey": {Store: NewMemoryStore(), Origin: testOrigin, Signer: s, VerifierKey: "x+y+z"},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	l, err := New(Config{Store: NewMemoryStore(), Origin: testOrigin, Signer: s, VerifierKey: vkey})
+	if err != nil || l.VerifierKey() != vkey || l.Origin() != testOrigin {
+		t.Fatalf("good config: %v", err)
 	}
 }

@@ -1,0 +1,201 @@
+package realname
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/realname/realname/internal/trail"
+)
+
+// TrailQueue is implemented by the transactions of a store that keeps the
+// trail's outbox: an event queued there commits or rolls back with the
+// change it records, so no change goes unrecorded and nothing is recorded
+// that did not happen.
+type TrailQueue interface {
+	TrailEnqueue(ctx context.Context, event []byte) error
+}
+
+// trailKinds maps a session's status to the kind of its trail entry. An
+// expiry of a success is not an entry of its own: the succeeded entry
+// carries expires_at.
+var trailKinds = map[Status]string{
+	StatusPending:    trail.KindVerificationStarted,
+	StatusProcessing: trail.KindVerificationOpened,
+	StatusSuccess:    trail.KindVerificationSucceeded,
+	StatusFailed:     trail.KindVerificationFailed,
+	StatusCancelled:  trail.KindVerificationCancelled,
+	StatusExpired:    trail.KindVerificationExpired,
+}
+
+// inTx runs fn in a store transaction; with the trail on, the transaction
+// records every status change and erasure it makes.
+func (s *Service) inTx(ctx context.Context, fn func(Tx) error) error {
+	if !s.cfg.Trail {
+		return s.store.InTx(ctx, fn)
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		q, ok := tx.(TrailQueue)
+		if !ok {
+			return errors.New("trail: the store's transactions cannot queue trail events")
+		}
+		return fn(&trailTx{Tx: tx, q: q, s: s, seen: map[string]Status{}})
+	})
+}
+
+// trailTx is a Tx that queues a trail event for each status change.
+type trailTx struct {
+	Tx
+	q    TrailQueue
+	s    *Service
+	seen map[string]Status // a session's status when this transaction first read it
+}
+
+func (t *trailTx) LockVerification(ctx context.Context, certifyID string) (Verification, error) {
+	v, err := t.Tx.LockVerification(ctx, certifyID)
+	if err == nil {
+		if _, ok := t.seen[certifyID]; !ok {
+			t.seen[certifyID] = v.Status
+		}
+	}
+	return v, err
+}
+
+func (t *trailTx) InsertVerification(ctx context.Context, v Verification) error {
+	if err := t.Tx.InsertVerification(ctx, v); err != nil {
+		return err
+	}
+	t.seen[v.CertifyID] = v.Status
+	return t.record(ctx, v)
+}
+
+func (t *trailTx) UpdateVerification(ctx context.Context, v Verification) error {
+	prev, ok := t.seen[v.CertifyID]
+	if !ok {
+		cur, err := t.Tx.Verification(ctx, v.CertifyID)
+		if err != nil {
+			return err
+		}
+		prev = cur.Status
+	}
+	if err := t.Tx.UpdateVerification(ctx, v); err != nil {
+		return err
+	}
+	t.seen[v.CertifyID] = v.Status
+	if prev == v.Status {
+		return nil
+	}
+	return t.record(ctx, v)
+}
+
+// ErasePerson records the erasure under the person's handle while the
+// handle can still be derived, then erases.
+func (t *trailTx) ErasePerson(ctx context.Context, id string, newIndex []byte, at time.Time) error {
+	h, err := t.s.subject(ctx, t.Tx, id)
+	if err != nil {
+		return err
+	}
+	if h != "" {
+		if err := t.queue(ctx, trail.Event{Kind: trail.KindErasure, Subject: h, Time: at}); err != nil {
+			return err
+		}
+	}
+	return t.Tx.ErasePerson(ctx, id, newIndex, at)
+}
+
+// record queues the entry of v's new status.
+func (t *trailTx) record(ctx context.Context, v Verification) error {
+	h, err := t.s.subject(ctx, t.Tx, v.PersonID)
+	if err != nil {
+		return err
+	}
+	attrs := map[string]string{"provider": v.Provider, "cert_type": v.CertType}
+	switch v.Status {
+	case StatusSuccess:
+		attrs["evidence"] = string(v.Evidence)
+		if !v.ExpiresAt.IsZero() {
+			attrs["expires_at"] = v.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+	case StatusFailed, StatusCancelled:
+		if v.FailReason != "" {
+			attrs["reason"] = v.FailReason
+		}
+	}
+	return t.queue(ctx, trail.Event{Kind: trailKinds[v.Status], Subject: h, Ref: v.CertifyID, Attrs: attrs, Time: v.UpdatedAt})
+}
+
+func (t *trailTx) queue(ctx context.Context, ev trail.Event) error {
+	b, err := trail.EncodeOutbox(ev)
+	if err != nil {
+		return err
+	}
+	if err := t.q.TrailEnqueue(ctx, b); err != nil {
+		return fmt.Errorf("queue trail event: %w", err)
+	}
+	return nil
+}
+
+// subject returns a person's trail handle: "h_" and 32 hex digits derived
+// from the person's data key. Nothing stores the link between handle and
+// person; whoever can unwrap the data key can compute it, and once the
+// person is erased (the wrapped key destroyed) nobody can. An erased or
+// unknown person has no handle ("").
+func (s *Service) subject(ctx context.Context, r Reader, personID string) (string, error) {
+	if personID == "" {
+		return "", nil
+	}
+	p, err := r.Person(ctx, personID)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("trail subject: %w", err)
+	}
+	return s.keys.trailHandle(p)
+}
+
+// trailHandle derives a person's handle (see Service.subject).
+func (k *keyState) trailHandle(p Person) (string, error) {
+	if p.Erased() {
+		return "", nil
+	}
+	dek, err := k.unwrap(p)
+	if err != nil {
+		return "", fmt.Errorf("unwrap data key of %s: %w", p.ID, err)
+	}
+	b, err := dek.Derive("trail-handle")
+	if err != nil {
+		return "", err
+	}
+	return "h_" + hex.EncodeToString(b[:16]), nil
+}
+
+// TrailSubjects returns the trail handles of the persons a user verified
+// or tried (erased persons have none), for an evidence package.
+func (s *Service) TrailSubjects(ctx context.Context, userID string) ([]string, error) {
+	if !ValidUserID(userID) {
+		return nil, ErrBadUserID
+	}
+	vs, err := s.store.UserVerifications(ctx, userID, maxUserSessions)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range vs {
+		if seen[v.PersonID] {
+			continue
+		}
+		seen[v.PersonID] = true
+		h, err := s.subject(ctx, s.store, v.PersonID)
+		if err != nil {
+			return nil, err
+		}
+		if h != "" {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
