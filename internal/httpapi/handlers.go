@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/realname/realname/internal/realname"
+	"github.com/realname/realname/internal/trail"
 )
 
 type consentBody struct {
@@ -130,17 +131,36 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 		score = &v.Score
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Success          bool     `json:"success"`
-		CertifyID        string   `json:"certify_id"`
-		UserID           string   `json:"user_id"`
-		Status           string   `json:"status"`
-		Passed           bool     `json:"passed"`
-		AuthTime         *string  `json:"auth_time"`
-		ExpireTime       *string  `json:"expire_time"`
-		FaceCompareScore *float64 `json:"face_compare_score"`
-		FailReason       string   `json:"fail_reason"`
+		Success          bool           `json:"success"`
+		CertifyID        string         `json:"certify_id"`
+		UserID           string         `json:"user_id"`
+		Status           string         `json:"status"`
+		Passed           bool           `json:"passed"`
+		AuthTime         *string        `json:"auth_time"`
+		ExpireTime       *string        `json:"expire_time"`
+		FaceCompareScore *float64       `json:"face_compare_score"`
+		FailReason       string         `json:"fail_reason"`
+		Receipt          *trail.Receipt `json:"receipt"`
 	}{true, v.CertifyID, v.UserID, string(v.Status), v.Status == realname.StatusSuccess,
-		timeOrNil(v.CompletedAt), timeOrNil(v.ExpiresAt), score, v.FailReason})
+		timeOrNil(v.CompletedAt), timeOrNil(v.ExpiresAt), score, v.FailReason, s.receipt(r, v.CertifyID)})
+}
+
+// receipt is where the trail's newest entry about a session is, or nil
+// without a trail or while its event is still queued (the sequencer
+// appends queued events within a second). With the index the platform
+// or the person fetches an inclusion proof from /trail/proof/inclusion.
+func (s *Server) receipt(r *http.Request, certifyID string) *trail.Receipt {
+	if s.trail == nil {
+		return nil
+	}
+	rc, err := s.trail.Receipt(r.Context(), certifyID)
+	if err != nil {
+		if !errors.Is(err, trail.ErrNotFound) {
+			s.log.WarnContext(r.Context(), "trail receipt", "err", err)
+		}
+		return nil
+	}
+	return &rc
 }
 
 // reasonText is the Chinese text for a check's reason code.

@@ -118,6 +118,12 @@ func (l *Log) LatestCheckpoint(ctx context.Context) (StoredCheckpoint, error) {
 	return l.store.LatestCheckpoint(ctx)
 }
 
+// Receipt returns where the newest entry about ref (a certify id…) is
+// (ErrNotFound if the log has none yet: its event may still be queued).
+func (l *Log) Receipt(ctx context.Context, ref string) (Receipt, error) {
+	return l.store.LatestByRef(ctx, ref)
+}
+
 // Size is the number of entries.
 func (l *Log) Size(ctx context.Context) (int64, error) { return l.store.TrailSize(ctx) }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,6 +205,12 @@ func TestAppendAndProve(t *testing.T) {
 	if err := tlog.CheckTree(p, cp2.Size, cp2.Hash, cp.Size, cp.Hash); err != nil {
 		t.Fatal(err)
 	}
+	if r, err := l.Receipt(ctx, "cert-36"); err != nil || r != receipts[36] {
+		t.Fatalf("Receipt(cert-36) = %+v, %v; want %+v", r, err, receipts[36])
+	}
+	if _, err := l.Receipt(ctx, "cert-99"); err != ErrNotFound {
+		t.Fatalf("Receipt of an unknown ref: %v", err)
+	}
 	if got, err := st.CheckpointAtLeast(ctx, 38); err != nil || got.Size != 39 {
 		t.Fatalf("CheckpointAtLeast(38) = %d, %v", got.Size, err)
 	}
@@ -392,5 +399,22 @@ func TestNewChecksItsConfig(t *testing.T) {
 	l, err := New(Config{Store: NewMemoryStore(), Origin: testOrigin, Signer: s, VerifierKey: vkey})
 	if err != nil || l.VerifierKey() != vkey || l.Origin() != testOrigin {
 		t.Fatalf("good config: %v", err)
+	}
+}
+
+// TestVerifierKeyOf: the verifier key derived from a private key is the
+// one note.GenerateKey made with it; malformed keys are refused.
+func TestVerifierKeyOf(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(crand.Reader, testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := VerifierKeyOf(skey); err != nil || got != vkey {
+		t.Fatalf("VerifierKeyOf = %q, %v; want %q", got, err, vkey)
+	}
+	for _, bad := range []string{"", vkey, skey + "x", strings.Replace(skey, "PRIVATE+KEY+", "", 1)} {
+		if _, err := VerifierKeyOf(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

@@ -97,6 +97,17 @@ func (m *MemoryStore) SubjectEntries(_ context.Context, subject string) ([]int64
 	return append([]int64{}, m.subjects[subject]...), nil
 }
 
+func (m *MemoryStore) LatestByRef(_ context.Context, ref string) (Receipt, error) {
+	m.read.RLock()
+	defer m.read.RUnlock()
+	for i := len(m.entries) - 1; i >= 0; i-- {
+		if e := m.entries[i]; e.Ref == ref {
+			return Receipt{Index: e.Index, LeafHash: e.Hash}, nil
+		}
+	}
+	return Receipt{}, ErrNotFound
+}
+
 func (m *MemoryStore) LatestCheckpoint(context.Context) (StoredCheckpoint, error) {
 	m.read.RLock()
 	defer m.read.RUnlock()
