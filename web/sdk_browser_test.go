@@ -58,7 +58,11 @@ type fakeAPI struct {
 	status []answer
 	verify []answer
 	notice []answer
-	reqs   []request
+	// The person's rights: GET me/data, GET me/consents, POST
+	// me/consents/withdraw, DELETE me.
+	meData, meConsents, meWithdraw, meErase []answer
+
+	reqs []request
 
 	dropped map[string]time.Time // when a request to the path was last dropped
 }
@@ -121,6 +125,14 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a = next(&f.verify)
 	case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/api/v1/auth/notices/"):
 		a = next(&f.notice)
+	case r.Method == "GET" && r.URL.Path == "/api/v1/auth/me/data":
+		a = next(&f.meData)
+	case r.Method == "GET" && r.URL.Path == "/api/v1/auth/me/consents":
+		a = next(&f.meConsents)
+	case r.Method == "POST" && r.URL.Path == "/api/v1/auth/me/consents/withdraw":
+		a = next(&f.meWithdraw)
+	case r.Method == "DELETE" && r.URL.Path == "/api/v1/auth/me":
+		a = next(&f.meErase)
 	default:
 		a = apiErr(404, "NOT_FOUND")
 	}
@@ -176,6 +188,10 @@ func newServer(t *testing.T) (*httptest.Server, *fakeAPI) {
 	f.status = []answer{ok(map[string]any{"user_id": "u1", "status": "success", "real_name": "张*", "is_valid": true, "days_remaining": 300})}
 	f.verify = []answer{ok(map[string]any{"passed": true, "reason": ""})}
 	f.notice = []answer{ok(map[string]any{"notice": testNotice})}
+	f.meData = []answer{ok(map[string]any{"data": testData})}
+	f.meConsents = []answer{ok(map[string]any{"consents": testConsents})}
+	f.meWithdraw = []answer{ok(map[string]any{"erasure": testErasure(2)})}
+	f.meErase = []answer{ok(map[string]any{"erasure": testErasure(0)})}
 	return srv, f
 }
 
@@ -185,6 +201,29 @@ var testNotice = map[string]any{
 	"sections": []map[string]string{{"heading": "为什么", "text": "因为"}},
 	"consents": map[string]string{"id_number": "我同意一", "face": "我同意二"},
 	"sha256":   strings.Repeat("ab", 32),
+}
+
+// The fake API's answers to the person's rights, shaped as docs/api.md
+// says.
+var (
+	testData = map[string]any{
+		"user_id":       "u1",
+		"standing":      map[string]any{"status": "success", "evidence": "face", "certify_id": "cid-1", "verified_at": "2026-11-23T08:00:00Z", "expires_at": "2027-11-23T08:00:00Z"},
+		"identities":    []map[string]any{{"person_id": "p1", "cert_type": "IDENTITY_CARD", "name": "张三", "id_number": "11010519491231002X", "created_at": "2026-11-23T08:00:00Z", "erased": false}},
+		"verifications": []map[string]any{{"certify_id": "cid-1", "person_id": "p1", "provider": "sandbox", "status": "success", "evidence": "face"}},
+		"reviews":       []map[string]any{},
+		"access_records": []map[string]any{{"id": 7, "at": "2026-11-23T09:00:00Z", "actor_kind": "person", "actor": "u1", "action": "data.export",
+			"subject": "u1", "fields": []string{"name", "id_number"}, "masked": false}},
+		"exported_at": "2026-11-23T09:00:00Z",
+	}
+	testConsents = []map[string]any{{"certify_id": "cid-1", "evidence": "face", "status": "success",
+		"consent": map[string]any{"notice_version": "2026-11-01", "accepted_at": "2026-11-23T08:00:00Z", "scopes": []string{"id_number", "face"}}}}
+)
+
+// testErasure is an erasure report; withdrawn > 0 makes it a withdrawal's.
+func testErasure(withdrawn int) map[string]any {
+	return map[string]any{"user_id": "u1", "pseudonym": "erased-abc", "sessions_cancelled": 1, "persons_erased": 1,
+		"provider_deletions": 1, "sessions_kept": 2, "consents_withdrawn": withdrawn, "nothing_held": false, "erased_at": "2026-11-23T10:00:00Z"}
 }
 
 // validID is a resident ID number the server accepts.
@@ -632,6 +671,107 @@ func TestSDKInBrowser(t *testing.T) {
 		p.CheckClean()
 	})
 
+	t.Run("rights", func(t *testing.T) {
+		srv, f := newServer(t)
+		p := open(t, b, browsertest.Desktop, srv)
+		p.Expect(`503 from .*/api/v1/auth/me`)
+		p.Expect(`ERR_EMPTY_RESPONSE`)
+		calls := []struct {
+			js, method, path string
+			q                *[]answer
+			want             any // the method's result, as the fake API sent it
+		}{
+			{"getMyData", "GET", "/api/v1/auth/me/data", &f.meData, testData},
+			{"getMyConsents", "GET", "/api/v1/auth/me/consents", &f.meConsents, testConsents},
+			{"withdrawConsent", "POST", "/api/v1/auth/me/consents/withdraw", &f.meWithdraw, testErasure(2)},
+			{"eraseMyData", "DELETE", "/api/v1/auth/me", &f.meErase, testErasure(0)},
+		}
+		p.Eval(`make()`, nil)
+		for i, c := range calls {
+			var got any
+			p.Eval(`auth.`+c.js+`()`, &got)
+			if !sameJSON(t, got, c.want) {
+				t.Errorf("%s() = %v, want %v", c.js, got, c.want)
+			}
+			rs := f.requests("/api/v1/auth/me")
+			if len(rs) != i+1 {
+				t.Fatalf("%s: %d requests to /me in all, want %d", c.js, len(rs), i+1)
+			}
+			r := rs[i]
+			// One token for the instance (getToken once), no body, no
+			// Content-Type: withdraw takes none.
+			if r.method != c.method || r.path != c.path || r.query != "" || r.auth != "Bearer user-token-1" ||
+				r.body != "" || r.header.Get("Content-Type") != "" || r.header.Get("Accept") != "application/json" {
+				t.Errorf("%s: request %s %s?%s, Authorization %q, body %q, Content-Type %q", c.js, r.method, r.path, r.query,
+					r.auth, r.body, r.header.Get("Content-Type"))
+			}
+		}
+		if evs := events(p); len(evs) != 0 {
+			t.Errorf("events after successful calls: %v", evs)
+		}
+		checkTokens(t, f)
+
+		// An answer of the wrong kind: an error to the caller, and nothing
+		// the page could mistake for an erasure.
+		type failure struct {
+			a                  answer
+			code, reason, text string
+			httpStatus         float64
+			lang               string
+		}
+		failures := []failure{
+			{apiErr(403, "USER_TOKEN_REQUIRED"), "USER_TOKEN_REQUIRED", "USER_TOKEN_REQUIRED", "本人", 403, "zh"},
+			{apiErr(403, "USER_TOKEN_REQUIRED"), "USER_TOKEN_REQUIRED", "USER_TOKEN_REQUIRED", "user token", 403, "en"},
+			{apiErr(503, "PROVIDER_UNAVAILABLE"), "PROVIDER_UNAVAILABLE", "PROVIDER_UNAVAILABLE", "暂时不可用", 503, "zh"},
+			{answer{drop: true}, "NETWORK", "NETWORK", "网络", 0, "zh"},
+			{ok(map[string]any{"nothing": true}), "BAD_RESPONSE", "BAD_RESPONSE", "无法识别", 0, "zh"},
+		}
+		for _, c := range calls {
+			for _, fl := range failures {
+				f.script(c.q, fl.a)
+				before := len(exact(f.requests(c.path), c.path))
+				p.Eval(`log.length = 0; make({lang: '`+fl.lang+`'})`, nil)
+				var res any = "unset"
+				p.Eval(`auth.`+c.js+`()`, &res)
+				e := lastEvent(p)
+				if res != nil || len(events(p)) != 1 || e.Ev != "autherror" || e.D["call"] != c.js || e.D["code"] != fl.code ||
+					e.D["reason"] != fl.reason || !strings.Contains(fmt.Sprint(e.D["message"]), fl.text) ||
+					(fl.httpStatus != 0 && e.D["httpStatus"] != fl.httpStatus) {
+					t.Errorf("%s, %s (%s): result %v, events %v, last %+v", c.js, fl.code, fl.lang, res, events(p), e)
+				}
+				// Never repeated by the SDK: a withdrawal or erasure that
+				// failed on the way back may have happened.
+				if n := len(exact(f.requests(c.path), c.path)) - before; n != 1 {
+					t.Errorf("%s, %s: %d requests, want 1", c.js, fl.code, n)
+				}
+			}
+		}
+
+		// An expired token: a new one from getToken, the call made once more.
+		f.script(&f.meErase, apiErr(401, "INVALID_TOKEN"), ok(map[string]any{"erasure": testErasure(0)}))
+		p.Eval(`log.length = 0; tokenCalls = 0; make()`, nil)
+		var rep map[string]any
+		p.Eval(`auth.eraseMyData()`, &rep)
+		rs := exact(f.requests("/api/v1/auth/me"), "/api/v1/auth/me")
+		if rep["pseudonym"] != "erased-abc" || len(events(p)) != 0 {
+			t.Errorf("after INVALID_TOKEN: eraseMyData() = %v, events %v", rep, events(p))
+		}
+		if a, b := rs[len(rs)-2].auth, rs[len(rs)-1].auth; a != "Bearer user-token-1" || b != "Bearer user-token-2" {
+			t.Errorf("the retry after INVALID_TOKEN used %q, then %q", a, b)
+		}
+		// No token from the platform: no request at all.
+		n := len(f.requests("/api/v1/auth/me"))
+		p.Eval(`log.length = 0; make({getToken: async () => { throw new Error('backend down'); }})`, nil)
+		p.Eval(`auth.getMyData()`, &rep)
+		if e := lastEvent(p); rep != nil || e.Ev != "autherror" || e.D["reason"] != "TOKEN" || e.D["call"] != "getMyData" {
+			t.Errorf("getToken failing: getMyData() = %v, last event %+v", rep, e)
+		}
+		if m := len(f.requests("/api/v1/auth/me")); m != n {
+			t.Errorf("getToken failing: %d requests", m-n)
+		}
+		p.CheckClean() // no unhandled rejections, no console errors
+	})
+
 	t.Run("validation", func(t *testing.T) {
 		srv, _ := newServer(t)
 		p := open(t, b, browsertest.Desktop, srv)
@@ -753,6 +893,34 @@ func TestSDKInBrowser(t *testing.T) {
 		}
 		p.CheckClean()
 	})
+}
+
+// exact keeps the requests to exactly path (f.requests matches a prefix).
+func exact(rs []request, path string) []request {
+	var out []request
+	for _, r := range rs {
+		if r.path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// sameJSON reports whether got (decoded from the page) and want encode to
+// the same JSON.
+func sameJSON(t *testing.T, got, want any) bool {
+	t.Helper()
+	w, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var norm any
+	if err := json.Unmarshal(w, &norm); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(got)
+	b, _ := json.Marshal(norm)
+	return string(a) == string(b)
 }
 
 // checkTokens checks that every API request carried the user token from

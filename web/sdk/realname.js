@@ -53,6 +53,7 @@ const MESSAGES = {
   INVALID_TOKEN: ['登录状态已过期，请刷新页面后重试', 'Your session has expired; reload the page and try again'],
   INVALID_API_KEY: ['服务配置错误（API 密钥无效）', 'Service misconfigured (invalid API key)'],
   API_KEY_REQUIRED: ['该操作须由平台服务端发起', 'This call must come from the platform backend'],
+  USER_TOKEN_REQUIRED: ['该操作须由本人登录后发起（需要用户凭证）', "This call needs the person's own user token, not an API key"],
   FORBIDDEN: ['无权执行该操作', 'You are not allowed to do this'],
   NOT_FOUND: ['未找到认证记录', 'No such verification'],
   USER_NOT_FOUND: ['未找到该用户的认证记录', 'No verification for this user'],
@@ -257,6 +258,8 @@ function addStylesheet() {
   link.setAttribute('data-realname-sdk', '');
   document.head.appendChild(link);
 }
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const FINAL = new Set(['success', 'failed', 'expired', 'cancelled']);
 const RETRYABLE = (e) => e.reason === 'NETWORK' || e.code === 'REQUEST_TIMEOUT' || e.httpStatus === 429 ||
@@ -525,6 +528,60 @@ class RealnameAuth {
     } catch (e) {
       const err = e && e.reason ? e : this._error('INTERNAL');
       this._emit('autherror', { ...err, call: 'getNotice' });
+      return null;
+    }
+  }
+
+  // ---- the person's rights (/me): the user token only ----
+
+  // getMyData fetches everything realname holds about the person the user
+  // token names (GET /api/v1/auth/me/data): {user_id, standing, identities,
+  // verifications, reviews, access_records, exported_at}, the name and ID
+  // number decrypted. It resolves that object, or null after emitting
+  // autherror (call: 'getMyData').
+  async getMyData() {
+    return this._rights('getMyData', 'GET', API + '/me/data', (d) => (isObject(d.data) ? d.data : undefined));
+  }
+
+  // getMyConsents lists the consents the person gave, newest first (GET
+  // /api/v1/auth/me/consents): an array of {certify_id, evidence, status,
+  // consent: {notice_version, accepted_at, scopes, recorded_at,
+  // withdrawn_at?, guardian?}}, or null after emitting autherror (call:
+  // 'getMyConsents').
+  async getMyConsents() {
+    return this._rights('getMyConsents', 'GET', API + '/me/consents', (d) => (Array.isArray(d.consents) ? d.consents : undefined));
+  }
+
+  // withdrawConsent withdraws every consent the person gave (POST
+  // /api/v1/auth/me/consents/withdraw, no body): open sessions stop, the
+  // verified standing ends and what the consents covered is erased. It
+  // resolves the erasure report {user_id, pseudonym, sessions_cancelled,
+  // persons_erased, provider_deletions, sessions_kept, consents_withdrawn,
+  // nothing_held, erased_at}, or null after emitting autherror (call:
+  // 'withdrawConsent').
+  async withdrawConsent() {
+    return this._rights('withdrawConsent', 'POST', API + '/me/consents/withdraw', (d) => (isObject(d.erasure) ? d.erasure : undefined));
+  }
+
+  // eraseMyData erases everything realname holds about the person (DELETE
+  // /api/v1/auth/me). It resolves the erasure report, as withdrawConsent,
+  // or null after emitting autherror (call: 'eraseMyData').
+  async eraseMyData() {
+    return this._rights('eraseMyData', 'DELETE', API + '/me', (d) => (isObject(d.erasure) ? d.erasure : undefined));
+  }
+
+  // _rights makes one call of the person's rights. Like every call outside
+  // polling it is not repeated after a network error or a 5xx (a
+  // withdrawal or an erasure may have happened); only a 401 INVALID_TOKEN,
+  // refused before anything was done, is tried once more with a new token.
+  async _rights(call, method, path, pick) {
+    try {
+      const v = pick(await this._request(method, path));
+      if (v === undefined) throw this._error('BAD_RESPONSE');
+      return v;
+    } catch (e) {
+      const err = e && e.reason ? e : this._error('INTERNAL');
+      this._emit('autherror', { ...err, call });
       return null;
     }
   }
