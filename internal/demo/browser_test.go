@@ -25,7 +25,7 @@ const jsCodes = `['INVALID_ID_NUMBER','INVALID_NAME','CONSENT_REQUIRED','IDENTIT
 'UNAUTHORIZED','FORBIDDEN','USER_NOT_FOUND','NOT_FOUND','BODY_TOO_LARGE','INVALID_REQUEST','UNSUPPORTED_DOCUMENT',
 'FACE_MISMATCH','LIVENESS_ATTACK','RISK_POLICY','NO_REFERENCE_PHOTO','PROVIDER_REJECTED','TIMEOUT','NETWORK',
 'PROVIDER_LOST_SESSION','REPLACED','NOT_VERIFIED','EXPIRED','PENDING','GUARDIAN_CONSENT_REQUIRED','USER_LOCKED',
-'BUDGET_EXHAUSTED','REVIEW_REJECTED','ERASED','CONSENT_WITHDRAWN']`
+'BUDGET_EXHAUSTED','REVIEW_REJECTED','ERASED','CONSENT_WITHDRAWN','USER_TOKEN_REQUIRED']`
 
 // The answers the demo provokes on purpose and shows to the person: nobody
 // signed in yet, a user who never started, a letter refused.
@@ -465,4 +465,107 @@ func copyToDocs(t *testing.T, from, name string) {
 	if _, err := io.Copy(dst, src); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// My data: a verified person sees their export (the full name, from
+// realname's /me/data through the SDK), cancels a withdrawal, erases, and
+// the status goes back to not verified.
+func TestDemoMyData(t *testing.T) {
+	b := browsertest.New(t)
+	a := startApp(t)
+	p := b.Page(t, browsertest.Desktop)
+	expectShownErrors(p)
+	p.Navigate(a.URL() + "/demo/")
+	p.Click("#signin")
+	p.WaitText("#status", "未认证")
+	p.WaitVisible("#mydata-card")
+	user := p.Text("#user-id")
+
+	// Verified in the sandbox, as in TestDemoInTheBrowserDesktop.
+	fillAndConsent(p, "张三", "11010519491231002X")
+	p.Click("#start")
+	p.WaitText("#status", "认证中")
+	waitOpenSession(t, a, user)
+	Complete(t, openVerifyURL(t, a, user), "pass")
+	p.WaitText("#status", "已认证")
+
+	// The export: the identity decrypted, the session, the access records
+	// (the export lists itself), all as text.
+	p.Click("#mydata-show")
+	p.WaitText("#mydata-export", "张三")
+	var shown struct {
+		Text     string
+		Elements []string
+		Hidden   bool
+	}
+	p.Eval(`(() => { const e = document.getElementById('mydata-export');
+		return {Text: e.textContent, Hidden: e.hidden, Elements: [...new Set([...e.querySelectorAll('*')].map(n => n.tagName))]}; })()`, &shown)
+	for _, want := range []string{"11010519491231002X", "身份信息（1）", "认证记录（1）", "已认证", "访问记录", "导出数据", "本人"} {
+		if !strings.Contains(shown.Text, want) {
+			t.Errorf("the export lacks %q: %s", want, shown.Text)
+		}
+	}
+	for _, tag := range shown.Elements {
+		if !strings.Contains(" H3 P DL DT DD UL LI ", " "+tag+" ") {
+			t.Errorf("the export has a <%s>", tag)
+		}
+	}
+	if shown.Hidden {
+		t.Error("the export is hidden")
+	}
+	p.Screenshot("demo-desktop-my-data")
+
+	// Withdrawing asks first; "cancel" changes nothing.
+	p.Click("#mydata-withdraw")
+	p.WaitVisible("#mydata-confirm")
+	p.WaitText("#mydata-confirm-yes", "撤回")
+	p.Click("#mydata-confirm-no")
+	var closed bool
+	p.Eval(`document.getElementById('mydata-confirm').hidden`, &closed)
+	if !closed {
+		t.Error("the confirmation is still open after 取消")
+	}
+	WaitStatus(t, a.URL(), a.DevAPIKey(), user, "success")
+
+	// Erasing asks first too; nothing happens before the second click.
+	p.Click("#mydata-erase")
+	p.WaitVisible("#mydata-confirm")
+	p.WaitText("#mydata-confirm-yes", "删除")
+	p.Screenshot("demo-desktop-erase-confirm")
+	WaitStatus(t, a.URL(), a.DevAPIKey(), user, "success")
+	p.Click("#mydata-confirm-yes")
+	p.WaitText("#mydata-msg", "已删除")
+	p.WaitText("#status", "未认证")
+	var after struct {
+		ExportHidden, VerifyShown bool
+		ExportText                string
+	}
+	p.Eval(`({ExportHidden: document.getElementById('mydata-export').hidden,
+		ExportText: document.getElementById('mydata-export').textContent,
+		VerifyShown: !document.getElementById('verify-card').hidden})`, &after)
+	if !after.ExportHidden || after.ExportText != "" || !after.VerifyShown {
+		t.Errorf("after erasure: %+v", after)
+	}
+	// realname agrees: no standing, no readable identity.
+	var st struct{ Code string }
+	if code := api(t, http.MethodGet, a.URL()+"/api/v1/auth/status/"+user, a.DevAPIKey(), nil, &st); code != 404 || st.Code != "USER_NOT_FOUND" {
+		t.Errorf("status after erasure: %d %+v", code, st)
+	}
+	// The export again, from the page: the identity is gone.
+	p.Click("#mydata-show")
+	p.WaitText("#mydata-export", "身份信息")
+	if text := textOf(p, "#mydata-export"); strings.Contains(text, "张三") || strings.Contains(text, "11010519491231002X") {
+		t.Errorf("the export after erasure still shows the identity: %s", text)
+	}
+	p.Screenshot("demo-desktop-erased")
+
+	// Signing out leaves nothing of the export in the page.
+	p.Click("#signout")
+	p.WaitVisible("#signin")
+	var left string
+	p.Eval(`document.getElementById('mydata-export').textContent + document.getElementById('mydata-msg').textContent`, &left)
+	if left != "" {
+		t.Errorf("after signing out the page still holds %q", left)
+	}
+	p.CheckClean()
 }

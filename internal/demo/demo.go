@@ -13,6 +13,11 @@
 //   - before it acts (sends a letter) it asks realname again, server to
 //     server (POST /api/v1/auth/verify), instead of trusting the browser.
 //
+// The person's rights need nothing from it: the page's "我的数据 / My data"
+// section calls realname's /api/v1/auth/me… routes (export, withdrawal,
+// erasure) through the SDK with the same user token, which acts only for
+// that person.
+//
 // Routes, all JSON, under /demo/api/:
 //
 //	POST /demo/api/signin   → {success, user_id}           a new demo user, session cookie set

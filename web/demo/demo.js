@@ -20,6 +20,10 @@ const el = {
   consentIdLabel: $('consent-id-label'), consentChecks: $('consent-checks'), consentFaceLabel: $('consent-face-label'),
   letterCard: $('letter-card'), letterForm: $('letter-form'), letter: $('letter'), letterMsg: $('letter-msg'),
   letterCount: $('letter-count'), send: $('send'),
+  mydataCard: $('mydata-card'), mydataShow: $('mydata-show'), mydataWithdraw: $('mydata-withdraw'),
+  mydataErase: $('mydata-erase'), mydataConfirm: $('mydata-confirm'), mydataConfirmText: $('mydata-confirm-text'),
+  mydataConfirmYes: $('mydata-confirm-yes'), mydataConfirmNo: $('mydata-confirm-no'), mydataMsg: $('mydata-msg'),
+  mydataExport: $('mydata-export'),
 };
 
 // Messages for codes the SDK might not know (the demo backend's own codes
@@ -243,6 +247,10 @@ auth.on('authcancel', (ev) => {
 auth.on('autherror', (ev) => {
   if (ev && ev.call === 'getNotice') {
     noticeFailure = ev; // loadNotice says it where the notice belongs
+    return;
+  }
+  if (ev && RIGHTS_CALLS.has(ev.call)) {
+    rightsFailure = ev; // the My data section says it
     return;
   }
   waiting = false;
@@ -486,6 +494,203 @@ el.letterForm.addEventListener('submit', async (e) => {
   if (r.data.code === 'NOT_VERIFIED') refreshStatus();
 });
 
+// --- my data: the person's rights, straight to realname with the user token ---
+
+const RIGHTS_CALLS = new Set(['getMyData', 'getMyConsents', 'withdrawConsent', 'eraseMyData']);
+let rightsFailure = null; // the autherror of the last call of the person's rights
+let rightsBusy = false;
+let pendingRight = null; // the action awaiting confirmation: 'withdraw' or 'erase'
+
+const STATUS_TEXT = {
+  success: '已认证', failed: '未通过', cancelled: '已取消', expired: '已过期', pending: '待核验', processing: '核验中',
+};
+const EVIDENCE_TEXT = { face: '人脸核验', manual_review: '人工审核', authority_deposit: '线下核验' };
+const ACTOR_TEXT = { person: '本人', operator: '运营人员', platform: '平台', system: '系统' };
+const ACTION_TEXT = {
+  'data.export': '导出数据', 'face.compare': '人脸比对', 'review.list': '查看审核列表', 'review.view': '查看审核材料',
+  'user.unlock': '解除锁定', 'user.erase': '删除数据', 'consent.withdraw': '撤回同意', 'retention.run': '到期清理',
+};
+const CERT_TEXT = { IDENTITY_CARD: '居民身份证' };
+const FIELD_TEXT = { name: '姓名', id_number: '身份证号', documents: '证件材料', face: '人脸' };
+const CONFIRM = {
+  withdraw: {
+    text: '撤回同意后，进行中的认证会停止，您的实名认证状态将失效，您的身份信息会被删除；同意记录会保留为撤回状态。确定要撤回吗？',
+    yes: '确认撤回同意',
+  },
+  erase: {
+    text: '删除后，您的姓名、身份证号等身份信息将无法恢复，实名认证状态将失效，需要重新认证才能寄信。确定要删除吗？',
+    yes: '确认删除我的数据',
+  },
+};
+
+const textOr = (v, none = '—') => (v === undefined || v === null || v === '' ? none : String(v));
+const timeOf = (t) => {
+  if (!t || t.startsWith('0001-')) return '—';
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toLocaleString('zh-CN', { hour12: false });
+};
+const label = (table, v) => table[v] || textOr(v);
+
+// node builds an element whose content is plain text: the export's values
+// never pass through innerHTML.
+function node(tag, text, className) {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (className) e.className = className;
+  return e;
+}
+
+function pairs(list) {
+  const dl = node('dl');
+  for (const [k, v] of list) dl.append(node('dt', k), node('dd', v));
+  return dl;
+}
+
+function listSection(title, items, render) {
+  const part = [node('h3', `${title}（${items.length}）`)];
+  if (items.length === 0) {
+    part.push(node('p', '无', 'none'));
+    return part;
+  }
+  const ul = node('ul');
+  for (const it of items) {
+    const li = node('li');
+    li.append(render(it));
+    ul.append(li);
+  }
+  part.push(ul);
+  return part;
+}
+
+// renderExport shows the answer of getMyData as text.
+function renderExport(d) {
+  const standing = d.standing;
+  const parts = [
+    node('h3', '认证状态'),
+    standing
+      ? pairs([['状态', label(STATUS_TEXT, standing.status)], ['方式', label(EVIDENCE_TEXT, standing.evidence)],
+        ['认证时间', timeOf(standing.verified_at)], ['有效期至', timeOf(standing.expires_at)]])
+      : node('p', '无', 'none'),
+    ...listSection('身份信息', Array.isArray(d.identities) ? d.identities : [], (id) => pairs(id.erased
+      ? [['证件类型', label(CERT_TEXT, id.cert_type)], ['状态', '已删除']]
+      : [['姓名', textOr(id.name)], ['证件号码', textOr(id.id_number)], ['证件类型', label(CERT_TEXT, id.cert_type)],
+        ['保存时间', timeOf(id.created_at)]])),
+    ...listSection('认证记录', Array.isArray(d.verifications) ? d.verifications : [], (v) => pairs([
+      ['编号', textOr(v.certify_id)], ['状态', label(STATUS_TEXT, v.status)],
+      ['原因', textOr(v.fail_reason && message(v.fail_reason, v.fail_reason))], ['开始时间', timeOf(v.created_at)],
+      ['同意的规则版本', textOr(v.consent && v.consent.notice_version)],
+      ['同意已撤回', v.consent && v.consent.withdrawn_at ? timeOf(v.consent.withdrawn_at) : '否'],
+    ])),
+    ...listSection('访问记录', Array.isArray(d.access_records) ? d.access_records : [], (a) => pairs([
+      ['时间', timeOf(a.at)], ['访问者', `${label(ACTOR_TEXT, a.actor_kind)} ${textOr(a.actor, '')}`.trim()],
+      ['操作', label(ACTION_TEXT, a.action)],
+      ['读取的信息', Array.isArray(a.fields) && a.fields.length ? a.fields.map((f) => label(FIELD_TEXT, f)).join('、') : '—'],
+      ['理由', textOr(a.reason)],
+    ])),
+    node('p', `导出时间：${timeOf(d.exported_at)}`, 'hint'),
+  ];
+  if (Array.isArray(d.reviews) && d.reviews.length) {
+    parts.splice(parts.length - 1, 0, ...listSection('人工审核', d.reviews, (r) => pairs([
+      ['编号', textOr(r.certify_id)], ['结果', textOr(r.decision, '待审核')], ['提交时间', timeOf(r.submitted_at)],
+    ])));
+  }
+  el.mydataExport.replaceChildren(...parts);
+  el.mydataExport.hidden = false;
+}
+
+function setRightsMessage(text, isError = false) {
+  el.mydataMsg.textContent = text;
+  el.mydataMsg.classList.toggle('error', isError);
+}
+
+function setRightsBusy(busy) {
+  rightsBusy = busy;
+  for (const b of [el.mydataShow, el.mydataWithdraw, el.mydataErase, el.mydataConfirmYes]) b.disabled = busy;
+}
+
+function failureText(what) {
+  const code = rightsFailure && rightsFailure.code;
+  return `${what}没有成功：${message(code, hasHan(rightsFailure && rightsFailure.message) ? rightsFailure.message : '')}`;
+}
+
+function closeConfirm() {
+  pendingRight = null;
+  el.mydataConfirm.hidden = true;
+}
+
+// clearMyData removes every trace of the person's export from the page (on
+// sign-out, and after a withdrawal or erasure).
+function clearMyData() {
+  closeConfirm();
+  el.mydataExport.replaceChildren();
+  el.mydataExport.hidden = true;
+  setRightsMessage('');
+}
+
+el.mydataShow.addEventListener('click', async () => {
+  if (rightsBusy) return;
+  closeConfirm();
+  setRightsBusy(true);
+  setRightsMessage('正在加载…');
+  rightsFailure = null;
+  const who = userId;
+  const d = await auth.getMyData();
+  setRightsBusy(false);
+  if (who !== userId) return; // signed out meanwhile
+  if (!d) {
+    setRightsMessage(failureText('加载您的数据'), true);
+    return;
+  }
+  setRightsMessage('以下是 realname 为您保存的全部信息。');
+  renderExport(d);
+});
+
+// A withdrawal or an erasure takes a second, explicit click in the page.
+function askToConfirm(what) {
+  if (rightsBusy) return;
+  pendingRight = what;
+  el.mydataConfirmText.textContent = CONFIRM[what].text;
+  el.mydataConfirmYes.textContent = CONFIRM[what].yes;
+  el.mydataConfirm.hidden = false;
+  setRightsMessage('');
+  el.mydataConfirmNo.focus();
+}
+
+el.mydataWithdraw.addEventListener('click', () => askToConfirm('withdraw'));
+el.mydataErase.addEventListener('click', () => askToConfirm('erase'));
+el.mydataConfirmNo.addEventListener('click', () => {
+  const back = pendingRight === 'withdraw' ? el.mydataWithdraw : el.mydataErase;
+  closeConfirm();
+  back.focus();
+});
+
+el.mydataConfirmYes.addEventListener('click', async () => {
+  const what = pendingRight;
+  if (!what || rightsBusy) return;
+  closeConfirm();
+  setRightsBusy(true);
+  setRightsMessage(what === 'withdraw' ? '正在撤回同意…' : '正在删除…');
+  rightsFailure = null;
+  const who = userId;
+  const rep = what === 'withdraw' ? await auth.withdrawConsent() : await auth.eraseMyData();
+  setRightsBusy(false);
+  if (who !== userId) return;
+  if (!rep) {
+    setRightsMessage(failureText(what === 'withdraw' ? '撤回同意' : '删除'), true);
+    return;
+  }
+  clearMyData();
+  if (rep.nothing_held) {
+    setRightsMessage('realname 没有保存您的数据，无需删除。');
+  } else if (what === 'withdraw') {
+    setRightsMessage(`已撤回同意（${rep.consents_withdrawn} 项），您的身份信息已删除，实名认证状态已失效。`);
+  } else {
+    setRightsMessage('您的数据已删除，实名认证状态已失效。');
+  }
+  el.mydataShow.focus();
+  await refreshStatus();
+});
+
 // --- signing in and out ---
 
 function showSignedIn(id) {
@@ -496,6 +701,7 @@ function showSignedIn(id) {
   el.statusCard.hidden = false;
   el.verifyCard.hidden = false;
   el.letterCard.hidden = false;
+  el.mydataCard.hidden = false;
   showError(el.accountError, '');
 }
 
@@ -512,6 +718,8 @@ function showSignedOut(why = '') {
   el.statusCard.hidden = true;
   el.verifyCard.hidden = true;
   el.letterCard.hidden = true;
+  el.mydataCard.hidden = true;
+  clearMyData();
   closeConsent();
   el.form.reset();
   el.letterForm.reset();
