@@ -85,7 +85,9 @@ func (e *WitnessConflictError) Error() string {
 // (it trusts no signature on the checkpoint), 404 (it does not know the
 // log), 400, 422 (the consistency proof does not verify), 5xx.
 type WitnessStatusError struct {
-	Witness    string
+	// Witness is the witness's name.
+	Witness string
+	// StatusCode is the HTTP status of the response.
 	StatusCode int
 	// Message is the start of the response body, for the operator.
 	Message string
