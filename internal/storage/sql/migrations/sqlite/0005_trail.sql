@@ -1,0 +1,44 @@
+-- The trail (internal/trail): a tamper-evident append-only Merkle log.
+-- Written only by trail.Log through Store.Sequence, except trail_outbox,
+-- where any transaction of the service may queue an event.
+
+-- One row per entry; idx is the entry's index in the log (0, 1, …).
+-- subject is '' for entries about the log itself; seq is then 0.
+CREATE TABLE trail_entries (
+    idx     INTEGER NOT NULL PRIMARY KEY,
+    data    BLOB    NOT NULL,
+    hash    BLOB    NOT NULL,
+    kind    TEXT    NOT NULL,
+    subject TEXT    NOT NULL,
+    seq     INTEGER NOT NULL,
+    ref     TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX trail_entries_subject ON trail_entries (subject, seq) WHERE subject <> '';
+
+-- The tree's stored hashes, indexed as tlog.StoredHashIndex numbers them.
+CREATE TABLE trail_hashes (
+    idx  INTEGER NOT NULL PRIMARY KEY,
+    hash BLOB    NOT NULL
+);
+
+-- The newest entry of each subject: its sequence number and leaf hash.
+CREATE TABLE trail_heads (
+    subject TEXT    NOT NULL PRIMARY KEY,
+    seq     INTEGER NOT NULL,
+    hash    BLOB    NOT NULL
+);
+
+-- Signed checkpoints (C2SP signed notes), one per tree size.
+CREATE TABLE trail_checkpoints (
+    size       INTEGER NOT NULL PRIMARY KEY,
+    note       BLOB    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+-- Events queued by other transactions (trail.EncodeOutbox), appended and
+-- deleted by the sequencer. AUTOINCREMENT: ids are never reused.
+CREATE TABLE trail_outbox (
+    id         INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    event      BLOB    NOT NULL,
+    created_at INTEGER NOT NULL
+);
