@@ -26,6 +26,7 @@ import (
 	"github.com/realname/realname/internal/ratelimit"
 	"github.com/realname/realname/internal/realname"
 	sqlstore "github.com/realname/realname/internal/storage/sql"
+	"github.com/realname/realname/internal/trail"
 	"github.com/realname/realname/web"
 )
 
@@ -51,6 +52,7 @@ type App struct {
 	notifier *notify.Notifier
 	baseURL  string
 	apiKey   string // the development key printed at start (sandbox only)
+	trail    *trail.Log
 }
 
 // New builds everything from cfg and starts listening (but not serving).
@@ -89,6 +91,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
+	if a.trail, err = openTrail(ctx, cfg, a.store, a.listener.Addr().String(), log); err != nil {
+		return nil, err
+	}
 	metrics := httpapi.NewMetrics(a.store.CountOpenVerifications, a.store.Stats)
 	// Platforms on this machine may be told only in sandbox mode.
 	a.notifier = notify.New(notify.Config{AllowLoopback: cfg.Provider == "sandbox", Logger: log.With("component", "notify")})
@@ -124,6 +129,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		IPLimit: limiter(cfg.Rate.IP), KeyLimit: limiter(cfg.Rate.APIKey), TrustedProxies: proxies,
 		CORSOrigins: corsOrigins,
 		AdminKey:    cfg.AdminKey,
+		Trail:       a.trail,
 	})
 	if err != nil {
 		return nil, err
@@ -262,6 +268,7 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.svc.RunPoller(pollCtx, a.cfg.PollInterval, a.cfg.PollMinIdle) })
 	wg.Go(func() { runRetention(pollCtx, a.svc, a.cfg.Privacy.RetentionInterval, a.log) })
+	wg.Go(func() { runTrail(pollCtx, a.trail, a.cfg.Trail.CheckpointInterval, a.log) })
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	a.log.Info("serving", "url", a.baseURL)

@@ -29,7 +29,7 @@ func serviceConfig(cfg config.Config, callbackURL string, supported []string) re
 	return realname.Config{
 		Validity: cfg.Validity, SessionTTL: cfg.SessionTTL, CallbackURL: callbackURL, SupportedDocs: supported,
 		LockoutFailures: lockout, LockoutWindow: cfg.Privacy.LockoutWindow, DailyBudget: cfg.Privacy.DailyBudget,
-		ReviewTTL: cfg.Privacy.ReviewTTL,
+		ReviewTTL: cfg.Privacy.ReviewTTL, Trail: true,
 		Retention: realname.Retention{
 			Identity: off(cfg.Privacy.RetainIdentity), Faces: cfg.Privacy.RetainFaces,
 			Idempotency: off(cfg.Privacy.RetainIdempotency), Audit: off(cfg.Privacy.RetainAudit),

@@ -3,8 +3,8 @@ package pii
 import (
 	"crypto/cipher"
 	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 )

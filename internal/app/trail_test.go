@@ -1,0 +1,136 @@
+package app_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/realname/realname/internal/trail"
+)
+
+// getPublic fetches a public path and returns its status and body.
+func getPublic(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// TestTrailEndToEnd: a sandbox verification leaves its started, opened and
+// succeeded entries in the trail, chained under one handle with no
+// personal data; the query answer's receipt names the succeeded entry, and
+// its inclusion proof checks against a checkpoint signed with the key the
+// server publishes. An erasure is recorded under the same handle, which
+// afterwards nothing links to the person any more.
+func TestTrailEndToEnd(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Trail.CheckpointInterval = time.Second
+	r := start(t, cfg, nil)
+	c := client{t: t, base: r.URL(), key: r.DevAPIKey()}
+	_, a := c.init("trail-user", testName, testNumber)
+	complete(t, a.VerifyURL, "pass")
+	c.waitStatus(a.CertifyID, "success")
+
+	// The receipt appears once the sequencer has drained the outbox.
+	var q struct {
+		Receipt *trail.Receipt `json:"receipt"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for q.Receipt == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no receipt in the query answer")
+		}
+		time.Sleep(50 * time.Millisecond)
+		c.call("POST", "/api/v1/auth/query", map[string]any{"certify_id": a.CertifyID}, &q)
+	}
+	code, data := getPublic(t, r.URL()+"/trail/entry/"+strconv.FormatInt(q.Receipt.Index, 10))
+	if code != 200 || trail.LeafHash(data) != q.Receipt.LeafHash {
+		t.Fatalf("entry %d: %d, leaf hash differs from the receipt", q.Receipt.Index, code)
+	}
+	e, err := trail.ParseEntry(data)
+	if err != nil || e.Kind != trail.KindVerificationSucceeded || e.Ref != a.CertifyID || e.Seq != 3 ||
+		e.Attrs["evidence"] != "face" || e.Attrs["provider"] != "sandbox" || !trail.ValidHandle(e.Subject) {
+		t.Fatalf("succeeded entry %+v, %v", e, err)
+	}
+
+	// A checkpoint covering it, signed by the published key.
+	code, vkey := getPublic(t, r.URL()+"/trail/key")
+	verifier, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
+	if code != 200 || err != nil {
+		t.Fatalf("key: %d %v", code, err)
+	}
+	var cp trail.Checkpoint
+	for deadline := time.Now().Add(10 * time.Second); cp.Size <= q.Receipt.Index; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint covers entry %d", q.Receipt.Index)
+		}
+		if code, b := getPublic(t, r.URL()+"/trail/checkpoint"); code == 200 {
+			if cp, _, err = trail.OpenCheckpoint(b, note.VerifierList(verifier)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	code, b := getPublic(t, r.URL()+"/trail/proof/inclusion?index="+strconv.FormatInt(q.Receipt.Index, 10)+"&size="+strconv.FormatInt(cp.Size, 10))
+	var p struct {
+		Proof []tlog.Hash `json:"proof"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil || code != 200 {
+		t.Fatalf("inclusion proof: %d %s", code, b)
+	}
+	if err := tlog.CheckRecord(p.Proof, cp.Size, cp.Hash, q.Receipt.Index, q.Receipt.LeafHash); err != nil {
+		t.Fatal(err)
+	}
+
+	// The whole chain of the handle: started, opened, succeeded.
+	chain := map[int64]trail.Entry{}
+	for i := range cp.Size {
+		_, d := getPublic(t, r.URL()+"/trail/entry/"+strconv.FormatInt(i, 10))
+		if strings.Contains(string(d), testNumber) || strings.Contains(string(d), testName) || strings.Contains(string(d), "trail-user") {
+			t.Fatalf("entry %d holds personal data: %s", i, d)
+		}
+		if en, err := trail.ParseEntry(d); err == nil && en.Subject == e.Subject {
+			chain[en.Seq] = en
+		}
+	}
+	if chain[1].Kind != trail.KindVerificationStarted || chain[2].Kind != trail.KindVerificationOpened || len(chain) != 3 {
+		t.Fatalf("the handle's chain: %+v", chain)
+	}
+
+	// Erasure: recorded under the handle as its fourth entry.
+	var rep struct {
+		Success bool `json:"success"`
+	}
+	var tok struct {
+		Token string `json:"token"`
+	}
+	c.call("POST", "/api/v1/auth/token", map[string]any{"user_id": "trail-user"}, &tok)
+	person := client{t: t, base: r.URL(), key: tok.Token}
+	if code := person.call("DELETE", "/api/v1/auth/me", nil, &rep); code != 200 || !rep.Success {
+		t.Fatalf("erase: %d", code)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no erasure entry")
+		}
+		code, d := getPublic(t, r.URL()+"/trail/entry/"+strconv.FormatInt(cp.Size, 10))
+		if code != 200 {
+			continue
+		}
+		en, err := trail.ParseEntry(d)
+		if err != nil || en.Kind != trail.KindErasure || en.Subject != e.Subject || en.Seq != 4 {
+			t.Fatalf("entry after the erasure: %+v %v", en, err)
+		}
+		break
+	}
+}

@@ -1,0 +1,32 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/realname/realname/internal/trail"
+)
+
+// LatestByRef returns the index and leaf hash of the newest trail entry
+// about ref (an error wrapping trail.ErrNotFound if there is none), through
+// the index trail_entries_ref (migration 0006).
+func (s *Store) LatestByRef(ctx context.Context, ref string) (trail.Receipt, error) {
+	var r trail.Receipt
+	var h []byte
+	err := s.db.QueryRowContext(ctx, s.dialect.rebind(
+		`SELECT idx, hash FROM trail_entries WHERE ref = ? AND ref <> '' ORDER BY idx DESC LIMIT 1`), ref).Scan(&r.Index, &h)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return trail.Receipt{}, fmt.Errorf("sqlstore: trail entry of %q: %w", ref, trail.ErrNotFound)
+	case err != nil:
+		return trail.Receipt{}, fmt.Errorf("sqlstore: trail entry by ref: %w", err)
+	case len(h) != tlog.HashSize:
+		return trail.Receipt{}, fmt.Errorf("sqlstore: trail entry %d has a hash of %d bytes", r.Index, len(h))
+	}
+	r.LeafHash = tlog.Hash(h)
+	return r, nil
+}
