@@ -35,7 +35,7 @@ const (
 var stepProves = map[string]string{
 	StepCheckpoint:  "The checkpoint (the log's size and root hash) carries a valid signature by the log's key.",
 	StepEntries:     "Each entry is in the log's canonical encoding, and its leaf hash is the hash of exactly those bytes.",
-	StepInclusion:   "Each entry is in the log's tree as of the checkpoint, at its stated position: it was not changed or slipped in after the checkpoint was signed.",
+	StepInclusion:   "Each entry is in the log's tree as of the checkpoint, at its stated position: the log held exactly these bytes when the checkpoint was signed.",
 	StepChain:       "The entries are the subject's unbroken chain, numbered 1 to n, each naming the hash of the one before: none between the first and the last is missing, repeated or out of order.",
 	StepConsistency: "The checkpoint extends an older checkpoint that already held the subject's first entry: between the two the log was only appended to, never rewritten.",
 	StepSummary:     "What the package as a whole proves, and what it does not.",
@@ -365,12 +365,13 @@ func (v *verifier) consistency() {
 func (v *verifier) summary() {
 	r := &v.r
 	r.DoesNotProve = []string{
-		fmt.Sprintf("Nothing about entries after the checkpoint (size %d): the subject may have later entries.", r.CheckpointSize),
+		fmt.Sprintf("Anything about entries appended after the checkpoint (size %d): the subject may have later entries.", r.CheckpointSize),
 		"That no entry of the subject follows the last one shown: the checkpoint commits to the log, not to each subject's newest entry.",
 		"That everyone sees the same log: the operator holding the signing key could sign a different history for different people (a fork) unless an independent witness cosigned the checkpoint; this log has no witness yet.",
-		"That the consistency proof covers more than the two trees it names: it shows only that the later tree extends the earlier one.",
+		"That the log stayed append-only before the older checkpoint or after the newer one: a consistency proof shows only that the later tree extends the earlier one.",
 		"Who the subject is: the handle is linked to a person outside the log, and that link is not in the package.",
-		"That the events themselves happened as recorded: the log proves what was recorded and when it was in the log, not that the record is true.",
+		"When anything happened: an entry's time is the log's own statement, and checkpoints carry no time.",
+		"That the events happened as recorded: the log proves what it recorded, not that the record is true.",
 	}
 	if r.KeySource != "trusted" {
 		r.DoesNotProve = append([]string{"That the log you know signed the checkpoints: the key came from the package itself, so only self-consistency is shown. Verify with the log's published key."}, r.DoesNotProve...)
@@ -383,7 +384,7 @@ func (v *verifier) summary() {
 	}
 	r.Proves = []string{
 		fmt.Sprintf("The log %q held these %d entries of subject %s at positions stated, in a tree of size %d whose root hash its key signed.", r.Origin, r.Entries, r.Subject, r.CheckpointSize),
-		"No entry of the subject between the first and the last shown is missing, and none was altered since the checkpoint.",
+		"No entry of the subject between the first and the last shown is missing, and none was altered after the checkpoint was signed.",
 		fmt.Sprintf("The log was only appended to between its checkpoint of size %d, which already held the first entry, and that of size %d.", r.OlderSize, r.CheckpointSize),
 	}
 	v.pass(StepSummary, "every check passed")

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/realname/realname/internal/trail"
+)
+
+const trailUsage = `usage:
+  realname trail verify FILE [--key VKEY]... [--json]
+      check an evidence package offline (no network, no database) and print, step by step, what it
+      proves; FILE "-" reads standard input. Exits 0 only if every check passes.
+      --key VKEY  the log's published verifier key (name+hash+base64), repeatable; without it the
+                  key inside the package is used, which proves only that the package agrees with itself
+      --json      print the report as JSON`
+
+// runTrail runs the trail sub-commands. verify works offline; export
+// (which reads the database) is added next to it.
+func runTrail(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		return errors.New(trailUsage)
+	}
+	switch args[0] {
+	case "verify":
+		return trailVerify(ctx, env, args[1:])
+	}
+	return errors.New(trailUsage)
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func trailVerify(_ context.Context, env Env, args []string) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fmt.Fprintln(env.Stderr, trailUsage)
+			return flag.ErrHelp
+		}
+	}
+	fs := flag.NewFlagSet("trail verify", flag.ContinueOnError)
+	var keys stringList
+	fs.Var(&keys, "key", "the log's verifier key (repeatable)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	rest, err := splitFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 || rest[0] == "" || (strings.HasPrefix(rest[0], "-") && rest[0] != "-") {
+		return errors.New(trailUsage)
+	}
+	data, err := readPackage(env, rest[0])
+	if err != nil {
+		return err
+	}
+	p, err := trail.ParsePackage(data)
+	if err != nil {
+		return fmt.Errorf("%s is not a valid evidence package: %w", name(rest[0]), err)
+	}
+	report, verr := trail.VerifyPackage(p, trail.VerifyOptions{TrustedKeys: keys})
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else {
+		printReport(env.Stdout, p, report)
+	}
+	if verr != nil {
+		var ve *trail.VerifyError
+		if errors.As(verr, &ve) {
+			if ve.Index >= 0 {
+				return fmt.Errorf("verification FAILED: check %s failed at entry %d: %v", ve.Step, ve.Index, ve.Err)
+			}
+			return fmt.Errorf("verification FAILED: check %s failed: %v", ve.Step, ve.Err)
+		}
+		return fmt.Errorf("verification FAILED: %w", verr)
+	}
+	return nil
+}
+
+func name(path string) string {
+	if path == "-" {
+		return "standard input"
+	}
+	return path
+}
+
+// readPackage reads a package file, or standard input for "-", refusing
+// more than trail.MaxPackageBytes.
+func readPackage(env Env, path string) ([]byte, error) {
+	var r io.Reader
+	if path == "-" {
+		r = env.Stdin
+		if r == nil {
+			r = os.Stdin
+		}
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the package: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, trail.MaxPackageBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the package from %s: %w", name(path), err)
+	}
+	if len(data) > trail.MaxPackageBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB, more than any evidence package", name(path), trail.MaxPackageBytes>>20)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s is empty", name(path))
+	}
+	return data, nil
+}
+
+// printReport writes the report step by step in plain language.
+func printReport(w io.Writer, p *trail.Package, r trail.Report) {
+	m := p.Manifest
+	fmt.Fprintf(w, "Evidence package for subject %s in the log %q\n", oneLine(m.Subject), oneLine(m.Origin))
+	fmt.Fprintf(w, "created %s, %d entries", m.Created.UTC().Format("2006-01-02 15:04:05 UTC"), len(p.Entries))
+	if m.Purpose != "" {
+		fmt.Fprintf(w, "; purpose: %s", oneLine(m.Purpose))
+	}
+	if m.RequestedBy != "" {
+		fmt.Fprintf(w, "; requested by: %s", oneLine(m.RequestedBy))
+	}
+	fmt.Fprintln(w)
+	if r.KeySource == "trusted" {
+		fmt.Fprintln(w, "checked with the log key(s) you supplied (--key)")
+	} else {
+		fmt.Fprintln(w, "WARNING: no --key given: checked with the key inside the package, which proves only that the package agrees with itself")
+	}
+	for i, s := range r.Steps {
+		fmt.Fprintf(w, "\n%d. %s: %s\n", i+1, s.Name, strings.ToUpper(string(s.Status)))
+		if s.Name != trail.StepSummary {
+			fmt.Fprintf(w, "   what it proves: %s\n", s.Proves)
+		}
+		label := "checked"
+		switch s.Status {
+		case trail.StatusFail:
+			label = "FAILED"
+		case trail.StatusSkipped:
+			label = "skipped"
+		}
+		fmt.Fprintf(w, "   %s: %s\n", label, oneLine(s.Detail))
+	}
+	if len(r.Proves) > 0 {
+		fmt.Fprintln(w, "\nWhat this package proves:")
+		for _, s := range r.Proves {
+			fmt.Fprintf(w, "  - %s\n", oneLine(s))
+		}
+	}
+	fmt.Fprintln(w, "\nWhat it does not prove:")
+	for _, s := range r.DoesNotProve {
+		fmt.Fprintf(w, "  - %s\n", s)
+	}
+	if f := r.Failed(); f != nil {
+		fmt.Fprintf(w, "\nRESULT: FAILED at check %s\n", f.Name)
+	} else {
+		fmt.Fprintln(w, "\nRESULT: every check passed")
+	}
+}
