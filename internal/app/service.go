@@ -10,6 +10,7 @@ import (
 	"github.com/realname/realname/internal/config"
 	"github.com/realname/realname/internal/realname"
 	sqlstore "github.com/realname/realname/internal/storage/sql"
+	"github.com/realname/realname/internal/trail"
 )
 
 // serviceConfig maps the configuration onto the domain's. The domain reads
@@ -63,6 +64,7 @@ func runRetention(ctx context.Context, svc *realname.Service, interval time.Dura
 type Offline struct {
 	Store   *sqlstore.Store
 	Service *realname.Service
+	Trail   *trail.Log
 }
 
 // OpenOffline opens the database and the keys of cfg and builds the
@@ -100,7 +102,12 @@ func OpenOffline(ctx context.Context, cfg config.Config, getenv func(string) str
 		_ = store.Close()
 		return nil, err
 	}
-	return &Offline{Store: store, Service: svc}, nil
+	l, err := openTrail(ctx, cfg, store, cfg.Addr, log)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return &Offline{Store: store, Service: svc, Trail: l}, nil
 }
 
 // Close closes the database.

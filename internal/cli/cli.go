@@ -38,7 +38,7 @@ var commands = []command{
 	{"user", "user unlock|erase|data USER_ID --reason TEXT: lift a lockout, erase a user, export a user's data", runUser},
 	{"retention", "retention run: delete what has passed its retention period once and print what went", runRetention},
 	{"audit", "audit [--after ID] [--limit N] [--subject USER_ID]: print the audit log", runAudit},
-	{"trail", "trail verify FILE [--key VKEY] [--json]: check an evidence package offline and print what it proves", runTrail},
+	{"trail", "trail export --user ID --reason WHY | verify FILE [--key VKEY] [--json]: write a person's evidence package; check one offline", runTrail},
 	{"cloudauth-sim", "run the Cloudauth simulator alone (--addr HOST:PORT; key pair from ALIYUN_ACCESS_KEY_ID/SECRET)", runSim},
 }
 

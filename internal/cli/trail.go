@@ -8,12 +8,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
+	"github.com/realname/realname/internal/app"
+	"github.com/realname/realname/internal/realname"
 	"github.com/realname/realname/internal/trail"
 )
 
 const trailUsage = `usage:
+  realname trail export --user USER_ID --reason WHY [--operator NAME] [--subject HANDLE] [flags of serve]
+      write the evidence package of the user's identity (its entries, their inclusion proofs, a fresh
+      checkpoint, a consistency proof and the log's key) as JSON to standard output. The request is
+      recorded: in the audit log (the person sees it in their data export) and as a trail entry.
+      A user who tried several identities has several handles: the newest is exported, --subject picks.
   realname trail verify FILE [--key VKEY]... [--json]
       check an evidence package offline (no network, no database) and print, step by step, what it
       proves; FILE "-" reads standard input. Exits 0 only if every check passes.
@@ -21,8 +29,8 @@ const trailUsage = `usage:
                   key inside the package is used, which proves only that the package agrees with itself
       --json      print the report as JSON`
 
-// runTrail runs the trail sub-commands. verify works offline; export
-// (which reads the database) is added next to it.
+// runTrail runs the trail sub-commands: verify works offline, export reads
+// the database.
 func runTrail(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
 		return errors.New(trailUsage)
@@ -30,6 +38,8 @@ func runTrail(ctx context.Context, env Env, args []string) error {
 	switch args[0] {
 	case "verify":
 		return trailVerify(ctx, env, args[1:])
+	case "export":
+		return trailExport(ctx, env, args[1:])
 	}
 	return errors.New(trailUsage)
 }
@@ -172,4 +182,60 @@ func printReport(w io.Writer, p *trail.Package, r trail.Report) {
 	} else {
 		fmt.Fprintln(w, "\nRESULT: every check passed")
 	}
+}
+
+func trailExport(ctx context.Context, env Env, args []string) error {
+	fs := newOpFlags("trail export", trailUsage)
+	user := fs.String("user", "", "the platform's user id")
+	reason := fs.String("reason", "", "why (recorded, and written into the package)")
+	subject := fs.String("subject", "", "which of the user's handles (default: the newest)")
+	_, rest, err := fs.parse(env, 0, args)
+	if err != nil {
+		return err
+	}
+	if *user == "" {
+		return errors.New("--user is required\n" + trailUsage)
+	}
+	return withOffline(ctx, env, "trail export", rest, func(o *app.Offline) error {
+		by := realname.Actor{Kind: realname.ActorOperator, Name: *fs.operator, Reason: *reason}
+		subjects, err := o.Service.TrailRequest(ctx, by, *user, *reason)
+		if err != nil {
+			return err
+		}
+		pick := subjects[0]
+		if *subject != "" {
+			if !slices.Contains(subjects, *subject) {
+				return fmt.Errorf("%s is not one of the user's handles (%s)", *subject, strings.Join(subjects, ", "))
+			}
+			pick = *subject
+		}
+		// The request's own entry, and anything else queued, goes in first.
+		for {
+			n, err := o.Trail.DrainOutbox(ctx, 0)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+		}
+		p, err := trail.BuildPackage(ctx, o.Trail, o.Store, pick, trail.PackageOptions{
+			Keys: []string{o.Trail.VerifierKey()}, Purpose: *reason, RequestedBy: "operator " + *fs.operator})
+		if err != nil {
+			return err
+		}
+		b, err := p.Marshal()
+		if err != nil {
+			return err
+		}
+		if _, err := env.Stdout.Write(append(b, '\n')); err != nil {
+			return err
+		}
+		if len(subjects) > 1 {
+			fmt.Fprintf(env.Stderr, "the user has %d handles (%s); this package is %s's (--subject picks another)\n",
+				len(subjects), strings.Join(subjects, ", "), pick)
+		}
+		fmt.Fprintf(env.Stderr, "%d entries; this export is recorded in the audit log and the trail\n", len(p.Entries))
+		return nil
+	})
 }

@@ -68,7 +68,7 @@ func (t *trailTx) InsertVerification(ctx context.Context, v Verification) error 
 		return err
 	}
 	t.seen[v.CertifyID] = v.Status
-	return t.record(ctx, v)
+	return t.record(ctx, v, trail.KindVerificationStarted) // a review starts as processing: still its start
 }
 
 func (t *trailTx) UpdateVerification(ctx context.Context, v Verification) error {
@@ -87,7 +87,7 @@ func (t *trailTx) UpdateVerification(ctx context.Context, v Verification) error 
 	if prev == v.Status {
 		return nil
 	}
-	return t.record(ctx, v)
+	return t.record(ctx, v, trailKinds[v.Status])
 }
 
 // ErasePerson records the erasure under the person's handle while the
@@ -105,8 +105,8 @@ func (t *trailTx) ErasePerson(ctx context.Context, id string, newIndex []byte, a
 	return t.Tx.ErasePerson(ctx, id, newIndex, at)
 }
 
-// record queues the entry of v's new status.
-func (t *trailTx) record(ctx context.Context, v Verification) error {
+// record queues an entry of the given kind about v.
+func (t *trailTx) record(ctx context.Context, v Verification, kind string) error {
 	h, err := t.s.subject(ctx, t.Tx, v.PersonID)
 	if err != nil {
 		return err
@@ -123,7 +123,7 @@ func (t *trailTx) record(ctx context.Context, v Verification) error {
 			attrs["reason"] = v.FailReason
 		}
 	}
-	return t.queue(ctx, trail.Event{Kind: trailKinds[v.Status], Subject: h, Ref: v.CertifyID, Attrs: attrs, Time: v.UpdatedAt})
+	return t.queue(ctx, trail.Event{Kind: kind, Subject: h, Ref: v.CertifyID, Attrs: attrs, Time: v.UpdatedAt})
 }
 
 func (t *trailTx) queue(ctx context.Context, ev trail.Event) error {
@@ -198,4 +198,45 @@ func (s *Service) TrailSubjects(ctx context.Context, userID string) ([]string, e
 		}
 	}
 	return out, nil
+}
+
+// TrailRequest records that someone asked for a user's trail (an evidence
+// package): an audit entry about the user, which the person sees in their
+// export, and a trail.request entry under each of the user's handles,
+// which their package then shows. It returns the handles to package; a
+// user with none (nothing verified, or erased) is ErrNotFound.
+func (s *Service) TrailRequest(ctx context.Context, by Actor, userID, purpose string) ([]string, error) {
+	if err := by.validate(); err != nil {
+		return nil, err
+	}
+	subjects, err := s.TrailSubjects(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if len(subjects) == 0 {
+		return nil, E(KindNotFound, CodeNotFound, "nothing of this user is in the trail", nil)
+	}
+	now := s.clock()
+	reason := by.auditReason(purpose)
+	err = s.inTx(ctx, func(tx Tx) error {
+		if err := tx.Audit(ctx, AuditEntry{At: now, ActorKind: by.Kind, Actor: by.Name, Action: "trail.export",
+			Subject: userID, Reason: reason}); err != nil {
+			return err
+		}
+		tt, ok := tx.(*trailTx)
+		if !ok {
+			return nil // the trail is off: the audit entry is all
+		}
+		for _, h := range subjects {
+			if err := tt.queue(ctx, trail.Event{Kind: trail.KindTrailRequest, Subject: h, Time: now,
+				Attrs: map[string]string{"by": by.Kind}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record trail request: %w", err)
+	}
+	return subjects, nil
 }
