@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -49,23 +48,20 @@ func openTrail(ctx context.Context, cfg config.Config, store *sqlstore.Store, li
 	} else if err != nil {
 		return nil, err
 	}
-	signer, err := note.NewSigner(skey)
+	keys, err := trail.ParseKeyFile(skey)
 	if err != nil {
-		return nil, fmt.Errorf("trail key %s: %w", path, err)
+		return nil, fmt.Errorf("trail key file %s: %w", path, err)
 	}
-	if cfg.Trail.Origin != "" && cfg.Trail.Origin != signer.Name() {
-		return nil, fmt.Errorf("trail key %s is named %q, but REALNAME_TRAIL_ORIGIN is %q", path, signer.Name(), cfg.Trail.Origin)
+	name := keys.Signer.Name()
+	if cfg.Trail.Origin != "" && cfg.Trail.Origin != name {
+		return nil, fmt.Errorf("trail key %s is named %q, but REALNAME_TRAIL_ORIGIN is %q", path, name, cfg.Trail.Origin)
 	}
-	vkey, err := trail.VerifierKeyOf(skey)
-	if err != nil {
-		return nil, err
-	}
-	return trail.New(trail.Config{Store: store, Origin: signer.Name(), Signer: signer, VerifierKey: vkey,
-		Logger: log.With("component", "trail")})
+	return trail.New(trail.Config{Store: store, Origin: name, Signer: keys.Signer, VerifierKey: keys.Verifiers[0],
+		Cosigners: keys.Cosigners, OldVerifierKeys: keys.Verifiers[1:], Logger: log.With("component", "trail")})
 }
 
-// readTrailKey reads a signed-note private key from a file that group and
-// others cannot read.
+// readTrailKey reads the trail's key file (trail.ParseKeyFile) from a file
+// that group and others cannot read.
 func readTrailKey(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -74,11 +70,14 @@ func readTrailKey(path string) (string, error) {
 	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
 		return "", fmt.Errorf("trail key %s: must be a regular file that only its owner can read (mode 0600 or 0400), not %v", path, fi.Mode())
 	}
+	if fi.Size() > trail.MaxKeyFileBytes {
+		return "", fmt.Errorf("trail key %s: larger than %d bytes", path, trail.MaxKeyFileBytes)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("trail key: %w", err)
 	}
-	return strings.TrimSpace(string(b)), nil
+	return string(b), nil
 }
 
 // generateTrailKey writes a new Ed25519 signing key named origin, mode
@@ -119,6 +118,9 @@ func runTrail(ctx context.Context, l *trail.Log, interval time.Duration, log *sl
 			log.Debug("trail: checkpoint signed")
 		}
 	}
+	if err := l.RecordKey(ctx); err != nil && ctx.Err() == nil {
+		log.Error("trail: key not recorded", "err", err)
+	}
 	publish()
 	for {
 		select {
@@ -141,4 +143,44 @@ func runTrail(ctx context.Context, l *trail.Log, interval time.Duration, log *sl
 			publish()
 		}
 	}
+}
+
+// RotateTrailKey writes a new current key into the trail's key file,
+// keeping the old signing keys as cosigners, and returns the new verifier
+// key. The file is replaced atomically (a temporary file renamed over it);
+// running servers use the new key after a restart.
+func RotateTrailKey(cfg config.Config) (string, error) {
+	path := trailKeyFile(cfg)
+	text, err := readTrailKey(path)
+	if err != nil {
+		return "", err
+	}
+	keys, err := trail.ParseKeyFile(text)
+	if err != nil {
+		return "", fmt.Errorf("trail key file %s: %w", path, err)
+	}
+	next, vkey, err := keys.Rotate()
+	if err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".trail-key-*")
+	if err != nil {
+		return "", fmt.Errorf("rotate trail key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(next); err != nil {
+		_ = tmp.Close()
+		return "", fmt.Errorf("rotate trail key: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return "", fmt.Errorf("rotate trail key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("rotate trail key: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", fmt.Errorf("rotate trail key: %w", err)
+	}
+	return vkey, nil
 }

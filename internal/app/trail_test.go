@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/realname/realname/internal/app"
 	"github.com/realname/realname/internal/trail"
 )
 
@@ -132,5 +133,75 @@ func TestTrailEndToEnd(t *testing.T) {
 			t.Fatalf("entry after the erasure: %+v %v", en, err)
 		}
 		break
+	}
+}
+
+// TestTrailKeyRotationAcrossRestart: checkpoints signed before "trail
+// rotate-key" keep verifying with the old key, those after verify with
+// both (the old key cosigns), the new tree extends the old one, and the
+// server publishes both keys.
+func TestTrailKeyRotationAcrossRestart(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Trail.CheckpointInterval = time.Second
+	r := start(t, cfg, nil)
+	c := client{t: t, base: r.URL(), key: r.DevAPIKey()}
+	_, a := c.init("rot-user", testName, testNumber)
+	complete(t, a.VerifyURL, "pass")
+	c.waitStatus(a.CertifyID, "success")
+	_, oldKey := getPublic(t, r.URL()+"/trail/key")
+	oldV, err := note.NewVerifier(strings.TrimSpace(string(oldKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := waitCheckpoint(t, r.URL(), note.VerifierList(oldV), 4) // log.key, started, opened, succeeded
+	r.stop()
+
+	newKey, err := app.RotateTrailKey(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newV, _ := note.NewVerifier(newKey)
+	r = start(t, cfg, nil)
+	c = client{t: t, base: r.URL(), key: r.DevAPIKey()}
+	if _, keys := getPublic(t, r.URL()+"/trail/keys"); string(keys) != newKey+"\n"+strings.TrimSpace(string(oldKey))+"\n" {
+		t.Fatalf("/trail/keys:\n%s", keys)
+	}
+	c.init("rot-user-2", "李四", numberB)
+	after := waitCheckpoint(t, r.URL(), note.VerifierList(newV), before.Size+2) // the new log.key and a start
+	code, raw := getPublic(t, r.URL()+"/trail/checkpoint")
+	if _, _, err := trail.OpenCheckpoint(raw, note.VerifierList(oldV)); code != 200 || err != nil {
+		t.Fatalf("a checkpoint after the rotation does not verify with the old key (the cosigner): %v", err)
+	}
+	code, body := getPublic(t, r.URL()+"/trail/proof/consistency?old="+strconv.FormatInt(before.Size, 10)+"&new="+strconv.FormatInt(after.Size, 10))
+	var p struct {
+		Proof []tlog.Hash `json:"proof"`
+	}
+	if err := json.Unmarshal(body, &p); code != 200 || err != nil {
+		t.Fatalf("consistency: %d %s", code, body)
+	}
+	if err := tlog.CheckTree(p.Proof, after.Size, after.Hash, before.Size, before.Hash); err != nil {
+		t.Fatalf("the tree after the rotation does not extend the one before: %v", err)
+	}
+}
+
+// waitCheckpoint waits for a checkpoint of at least size entries that
+// verifies with vs.
+func waitCheckpoint(t *testing.T, base string, vs note.Verifiers, size int64) trail.Checkpoint {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if code, b := getPublic(t, base+"/trail/checkpoint"); code == 200 {
+			cp, _, err := trail.OpenCheckpoint(b, vs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cp.Size >= size {
+				return cp
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint of %d entries", size)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

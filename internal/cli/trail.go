@@ -17,6 +17,10 @@ import (
 )
 
 const trailUsage = `usage:
+  realname trail rotate-key [flags of serve]
+      make a new signing key for the trail; the old key goes on cosigning every checkpoint until you retire
+      it (replace its PRIVATE+KEY line in the key file by its public key), so old and new checkpoints keep
+      verifying. Restart the servers to use it; the log records the new key in a log.key entry.
   realname trail export --user USER_ID --reason WHY [--operator NAME] [--subject HANDLE] [flags of serve]
       write the evidence package of the user's identity (its entries, their inclusion proofs, a fresh
       checkpoint, a consistency proof and the log's key) as JSON to standard output. The request is
@@ -40,6 +44,8 @@ func runTrail(ctx context.Context, env Env, args []string) error {
 		return trailVerify(ctx, env, args[1:])
 	case "export":
 		return trailExport(ctx, env, args[1:])
+	case "rotate-key":
+		return trailRotateKey(env, args[1:])
 	}
 	return errors.New(trailUsage)
 }
@@ -220,7 +226,7 @@ func trailExport(ctx context.Context, env Env, args []string) error {
 			}
 		}
 		p, err := trail.BuildPackage(ctx, o.Trail, o.Store, pick, trail.PackageOptions{
-			Keys: []string{o.Trail.VerifierKey()}, Purpose: *reason, RequestedBy: "operator " + *fs.operator})
+			Keys: o.Trail.VerifierKeys(), Purpose: *reason, RequestedBy: "operator " + *fs.operator})
 		if err != nil {
 			return err
 		}
@@ -238,4 +244,23 @@ func trailExport(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "%d entries; this export is recorded in the audit log and the trail\n", len(p.Entries))
 		return nil
 	})
+}
+
+func trailRotateKey(env Env, args []string) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fmt.Fprintln(env.Stderr, trailUsage)
+			return flag.ErrHelp
+		}
+	}
+	cfg, err := loadConfig("trail rotate-key", env, args)
+	if err != nil {
+		return err
+	}
+	vkey, err := app.RotateTrailKey(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "new trail key: %s\nrestart the servers to sign with it; publish it next to the old one\n", vkey)
+	return nil
 }

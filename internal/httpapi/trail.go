@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -19,6 +20,7 @@ func (s *Server) trailRoutes() {
 		return
 	}
 	m.Handle("GET /trail/key", s.instrument("trail_key", s.handleTrailKey))
+	m.Handle("GET /trail/keys", s.instrument("trail_keys", s.handleTrailKeys))
 	m.Handle("GET /trail/checkpoint", s.instrument("trail_checkpoint", s.handleTrailCheckpoint))
 	m.Handle("GET /trail/entry/{index}", s.instrument("trail_entry", s.handleTrailEntry))
 	m.Handle("GET /trail/proof/inclusion", s.instrument("trail_inclusion", s.handleTrailInclusion))
@@ -36,6 +38,12 @@ func writeText(w http.ResponseWriter, ctype string, b []byte) {
 
 func (s *Server) handleTrailKey(w http.ResponseWriter, r *http.Request) {
 	writeText(w, "text/plain; charset=utf-8", []byte(s.trail.VerifierKey()+"\n"))
+}
+
+// handleTrailKeys lists every verifier key of the log, the current one
+// first: checkpoints signed before a rotation verify with an older one.
+func (s *Server) handleTrailKeys(w http.ResponseWriter, r *http.Request) {
+	writeText(w, "text/plain; charset=utf-8", []byte(strings.Join(s.trail.VerifierKeys(), "\n")+"\n"))
 }
 
 func (s *Server) handleTrailCheckpoint(w http.ResponseWriter, r *http.Request) {

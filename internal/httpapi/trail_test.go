@@ -59,6 +59,9 @@ func TestTrailRoutes(t *testing.T) {
 	if w.Code != 200 || strings.TrimSpace(w.Body.String()) != l.VerifierKey() || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
 		t.Fatalf("key: %d %q", w.Code, w.Body)
 	}
+	if w = call(s, "GET", "/trail/keys", ""); w.Code != 200 || w.Body.String() != l.VerifierKey()+"\n" {
+		t.Fatalf("keys: %d %q", w.Code, w.Body)
+	}
 	w = call(s, "GET", "/trail/checkpoint", "")
 	if w.Code != 200 {
 		t.Fatalf("checkpoint: %d %s", w.Code, w.Body)

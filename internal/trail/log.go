@@ -25,6 +25,13 @@ type Config struct {
 	// ("name+hash+base64"), served to those who check checkpoints.
 	// Optional; when set it must match Signer.
 	VerifierKey string
+	// Cosigners are previous keys of the log (same name) that sign every
+	// checkpoint too while a rotation is under way, so that a verifier
+	// who knows only an old key can follow to the new one.
+	Cosigners []note.Signer
+	// OldVerifierKeys are the verifier keys of previous and retired keys:
+	// old checkpoints verify with them (see Keys).
+	OldVerifierKeys []string
 	// MaxBatch bounds the entries of one append transaction (default 2048).
 	MaxBatch int
 	// Clock is time.Now by default.
@@ -40,13 +47,15 @@ type Config struct {
 // Appends are group-committed: concurrent Append calls are written in one
 // transaction, and each returns only once its entries are durable.
 type Log struct {
-	store    Store
-	origin   string
-	signer   note.Signer
-	vkey     string
-	maxBatch int
-	clock    func() time.Time
-	log      *slog.Logger
+	store     Store
+	origin    string
+	signer    note.Signer
+	cosigners []note.Signer
+	vkey      string
+	oldKeys   []string
+	maxBatch  int
+	clock     func() time.Time
+	log       *slog.Logger
 
 	mu      sync.Mutex // guards pending and leading
 	pending []*appendReq
@@ -102,7 +111,13 @@ func New(cfg Config) (*Log, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Log{store: cfg.Store, origin: cfg.Origin, signer: cfg.Signer, vkey: cfg.VerifierKey, maxBatch: cfg.MaxBatch,
+	for _, c := range cfg.Cosigners {
+		if c.Name() != cfg.Origin {
+			return nil, fmt.Errorf("trail: a cosigning key is named %q, not the origin %q", c.Name(), cfg.Origin)
+		}
+	}
+	return &Log{store: cfg.Store, origin: cfg.Origin, signer: cfg.Signer, cosigners: cfg.Cosigners,
+		vkey: cfg.VerifierKey, oldKeys: cfg.OldVerifierKeys, maxBatch: cfg.MaxBatch,
 		clock: cfg.Clock, log: cfg.Logger, size: -1}, nil
 }
 
@@ -111,6 +126,38 @@ func (l *Log) Origin() string { return l.origin }
 
 // VerifierKey is the log's public key ("" if the Config had none).
 func (l *Log) VerifierKey() string { return l.vkey }
+
+// VerifierKeys are every verifier key of the log, the current one first:
+// old checkpoints verify with one of them.
+func (l *Log) VerifierKeys() []string {
+	var out []string
+	if l.vkey != "" {
+		out = append(out, l.vkey)
+	}
+	return append(out, l.oldKeys...)
+}
+
+// RecordKey appends a log.key entry naming the current key (and the
+// previous ones) unless the log already has one for it, so that the log
+// itself holds the history of its keys. Its ref is "key-" and the key's
+// hash in hex.
+func (l *Log) RecordKey(ctx context.Context) error {
+	if l.vkey == "" {
+		return errors.New("trail: no verifier key to record")
+	}
+	ref := fmt.Sprintf("key-%08x", l.signer.KeyHash())
+	if _, err := l.store.LatestByRef(ctx, ref); err == nil {
+		return nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	attrs := map[string]string{"key": l.vkey}
+	if len(l.oldKeys) > 0 {
+		attrs["previous"] = l.oldKeys[0]
+	}
+	_, err := l.Append(ctx, Event{Kind: KindKeyRotation, Ref: ref, Attrs: attrs})
+	return err
+}
 
 // LatestCheckpoint is the newest signed checkpoint (ErrNotFound before
 // the first).
@@ -447,7 +494,7 @@ func (l *Log) PublishCheckpoint(ctx context.Context) (StoredCheckpoint, bool, er
 		if err != nil {
 			return err
 		}
-		msg, err := SignCheckpoint(Checkpoint{Origin: l.origin, Size: l.size, Hash: root}, l.signer)
+		msg, err := SignCheckpoint(Checkpoint{Origin: l.origin, Size: l.size, Hash: root}, append([]note.Signer{l.signer}, l.cosigners...)...)
 		if err != nil {
 			return err
 		}
