@@ -1,0 +1,130 @@
+package realname_test
+
+import (
+	"context"
+	crand "crypto/rand"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/realname/realname/internal/cache"
+	"github.com/realname/realname/internal/realname"
+	"github.com/realname/realname/internal/trail"
+)
+
+// trailHarness is a harness with the trail on, and a Log on its store.
+func trailHarness(t *testing.T) (*harness, *trail.Log) {
+	t.Helper()
+	h := newHarnessConfig(t, cache.NewMemory(0), func(s realname.Store) realname.Store { return s },
+		func(c *realname.Config) { c.Trail = true })
+	skey, _, err := note.GenerateKey(crand.Reader, "rn.test/trail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := note.NewSigner(skey)
+	l, err := trail.New(trail.Config{Store: h.store, Origin: "rn.test/trail", Signer: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, l
+}
+
+// trailEntries drains the outbox and returns every entry.
+func trailEntries(t *testing.T, l *trail.Log, st trail.Reader) []trail.Entry {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		n, err := l.DrainOutbox(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	size, _ := st.TrailSize(ctx)
+	raw, err := st.TrailEntries(ctx, 0, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []trail.Entry
+	for _, d := range raw {
+		e, err := trail.ParseEntry(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func kindsOf(es []trail.Entry, ref string) string {
+	var k []string
+	for _, e := range es {
+		if ref == "" || e.Ref == ref {
+			r := e.Kind
+			if e.Attrs["reason"] != "" {
+				r += ":" + e.Attrs["reason"]
+			}
+			k = append(k, r)
+		}
+	}
+	return strings.Join(k, " ")
+}
+
+// TestTrailRecordsEveryStatusChange: a failed check, a replaced session, a
+// success and an erasure each leave their entries, in the order they
+// happened, under the person's handle, with no personal data; the erased
+// person's later entries have no handle.
+func TestTrailRecordsEveryStatusChange(t *testing.T) {
+	h, l := trailHarness(t)
+	ctx := context.Background()
+	h.prov.result = func(string) (realname.FaceResult, error) { return realname.FaceResult{SubCode: "205"}, nil }
+	failed := h.mustInit(t, "u1", nameA, numberA)
+	if v, err := h.callback(t, failed.CertifyID); err != nil || v.Status != realname.StatusFailed {
+		t.Fatalf("callback: %v %v", v.Status, err)
+	}
+	h.prov.result = nil
+	replaced := h.mustInit(t, "u1", nameA, numberA)
+	if _, err := h.svc.Init(ctx, realname.InitRequest{ClientID: "c1", UserID: "u1", RealName: nameA, IDNumber: numberA,
+		Consent: h.consent(), Restart: true}); err != nil {
+		t.Fatal(err)
+	}
+	es := trailEntries(t, l, h.store)
+	if got := kindsOf(es, failed.CertifyID); got != "verification.started verification.opened verification.failed:LIVENESS_ATTACK" {
+		t.Fatalf("failed session: %s", got)
+	}
+	if got := kindsOf(es, replaced.CertifyID); got != "verification.started verification.opened verification.cancelled:REPLACED" {
+		t.Fatalf("replaced session: %s", got)
+	}
+	handle := es[0].Subject
+	for i, e := range es {
+		if e.Subject != handle || e.Seq != int64(i+1) || !trail.ValidHandle(handle) {
+			t.Fatalf("entry %d: %+v; want the one handle, seq %d", i, e, i+1)
+		}
+	}
+	// Erasure with a session open: cancelled, then the erasure itself.
+	if _, err := h.svc.Erase(ctx, realname.Actor{Kind: realname.ActorPerson, Name: "u1"}, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	es = trailEntries(t, l, h.store)
+	tail := kindsOf(es[len(es)-2:], "")
+	if tail != "verification.cancelled:ERASED erasure" || es[len(es)-1].Subject != handle {
+		t.Fatalf("erasure entries: %s (%+v)", tail, es[len(es)-1])
+	}
+	// Nothing in the trail names the user, the name or the number.
+	for _, e := range es {
+		b, _ := e.Marshal()
+		if s := string(b); strings.Contains(s, "u1") || strings.Contains(s, numberA) || strings.Contains(s, nameA) {
+			t.Fatalf("personal data in the trail: %s", s)
+		}
+	}
+	// The same number again: a new person, a new handle.
+	again := h.mustInit(t, "u2", nameA, numberA)
+	es = trailEntries(t, l, h.store)
+	last := es[len(es)-1]
+	if last.Ref != again.CertifyID || last.Subject == handle || last.Seq != 2 {
+		t.Fatalf("after erasure the number is a new person: %+v", last)
+	}
+}
