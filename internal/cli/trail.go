@@ -191,6 +191,9 @@ func printReport(w io.Writer, p *trail.Package, r trail.Report) {
 }
 
 func trailExport(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		return errors.New(trailUsage)
+	}
 	fs := newOpFlags("trail export", trailUsage)
 	user := fs.String("user", "", "the platform's user id")
 	reason := fs.String("reason", "", "why (recorded, and written into the package)")
@@ -204,7 +207,7 @@ func trailExport(ctx context.Context, env Env, args []string) error {
 	}
 	return withOffline(ctx, env, "trail export", rest, func(o *app.Offline) error {
 		by := realname.Actor{Kind: realname.ActorOperator, Name: *fs.operator, Reason: *reason}
-		subjects, err := o.Service.TrailRequest(ctx, by, *user, *reason)
+		subjects, ref, err := o.Service.TrailRequest(ctx, by, *user, *reason)
 		if err != nil {
 			return err
 		}
@@ -226,7 +229,7 @@ func trailExport(ctx context.Context, env Env, args []string) error {
 			}
 		}
 		p, err := trail.BuildPackage(ctx, o.Trail, o.Store, pick, trail.PackageOptions{
-			Keys: o.Trail.VerifierKeys(), Purpose: *reason, RequestedBy: "operator " + *fs.operator})
+			Keys: o.Trail.VerifierKeys(), Purpose: *reason, RequestedBy: "operator " + *fs.operator, RequestRef: ref})
 		if err != nil {
 			return err
 		}

@@ -47,6 +47,10 @@ func TestTrailExportThenVerify(t *testing.T) {
 		}
 		kinds = append(kinds, en.Kind)
 	}
+	last, _ := trail.ParseEntry(p.Entries[len(p.Entries)-1].Data)
+	if p.Manifest.RequestRef == "" || last.Ref != p.Manifest.RequestRef {
+		t.Fatalf("the package does not end with its own request: manifest %q, last entry %+v", p.Manifest.RequestRef, last)
+	}
 	want := []string{trail.KindVerificationStarted, trail.KindVerificationSucceeded, trail.KindTrailRequest}
 	if strings.Join(kinds, " ") != strings.Join(want, " ") {
 		t.Fatalf("package entries %v, want %v", kinds, want)

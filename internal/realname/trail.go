@@ -203,19 +203,21 @@ func (s *Service) TrailSubjects(ctx context.Context, userID string) ([]string, e
 // TrailRequest records that someone asked for a user's trail (an evidence
 // package): an audit entry about the user, which the person sees in their
 // export, and a trail.request entry under each of the user's handles,
-// which their package then shows. It returns the handles to package; a
-// user with none (nothing verified, or erased) is ErrNotFound.
-func (s *Service) TrailRequest(ctx context.Context, by Actor, userID, purpose string) ([]string, error) {
+// which their package then shows and ends with. It returns the handles to
+// package and the ref of the request's entries (for
+// trail.PackageOptions.RequestRef); a user with no handle (nothing
+// verified, or erased) is ErrNotFound.
+func (s *Service) TrailRequest(ctx context.Context, by Actor, userID, purpose string) (subjects []string, ref string, err error) {
 	if err := by.validate(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	subjects, err := s.TrailSubjects(ctx, userID)
-	if err != nil {
-		return nil, err
+	if subjects, err = s.TrailSubjects(ctx, userID); err != nil {
+		return nil, "", err
 	}
 	if len(subjects) == 0 {
-		return nil, E(KindNotFound, CodeNotFound, "nothing of this user is in the trail", nil)
+		return nil, "", E(KindNotFound, CodeNotFound, "nothing of this user is in the trail", nil)
 	}
+	ref = newID("tr")
 	now := s.clock()
 	reason := by.auditReason(purpose)
 	err = s.inTx(ctx, func(tx Tx) error {
@@ -228,7 +230,7 @@ func (s *Service) TrailRequest(ctx context.Context, by Actor, userID, purpose st
 			return nil // the trail is off: the audit entry is all
 		}
 		for _, h := range subjects {
-			if err := tt.queue(ctx, trail.Event{Kind: trail.KindTrailRequest, Subject: h, Time: now,
+			if err := tt.queue(ctx, trail.Event{Kind: trail.KindTrailRequest, Subject: h, Ref: ref, Time: now,
 				Attrs: map[string]string{"by": by.Kind}}); err != nil {
 				return err
 			}
@@ -236,7 +238,7 @@ func (s *Service) TrailRequest(ctx context.Context, by Actor, userID, purpose st
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("record trail request: %w", err)
+		return nil, "", fmt.Errorf("record trail request: %w", err)
 	}
-	return subjects, nil
+	return subjects, ref, nil
 }

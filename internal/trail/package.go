@@ -54,6 +54,11 @@ type Manifest struct {
 	Entries     int       `json:"entries"` // len(Package.Entries)
 	Purpose     string    `json:"purpose,omitempty"`
 	RequestedBy string    `json:"requested_by,omitempty"`
+	// RequestRef is the ref of the trail.request entry that recorded the
+	// request for this package. When set, the package must end with that
+	// entry: since it was appended just before the package was built, no
+	// entry of the subject can have been left out at the end.
+	RequestRef string `json:"request_ref,omitempty"`
 }
 
 // PackageEntry is one entry with its inclusion proof in the checkpoint.
@@ -84,6 +89,9 @@ type PackageOptions struct {
 	RequestedBy string
 	// Created is the manifest's time (default now).
 	Created time.Time
+	// RequestRef is the ref of the trail.request entry appended under the
+	// subject for this package (see Manifest.RequestRef); "" for none.
+	RequestRef string
 }
 
 // BuildPackage writes the evidence package of one subject. It publishes
@@ -95,6 +103,9 @@ type PackageOptions struct {
 func BuildPackage(ctx context.Context, l *Log, r Reader, subject string, opts PackageOptions) (*Package, error) {
 	if !ValidHandle(subject) {
 		return nil, errors.New("trail: bad subject handle")
+	}
+	if opts.RequestRef != "" && !refPattern.MatchString(opts.RequestRef) {
+		return nil, errors.New("trail: bad request ref")
 	}
 	if err := checkManifestText(opts.Purpose, opts.RequestedBy); err != nil {
 		return nil, err
@@ -137,7 +148,7 @@ func BuildPackage(ctx context.Context, l *Log, r Reader, subject string, opts Pa
 	p := &Package{
 		Manifest: Manifest{Format: PackageFormat, Origin: c.Origin, Subject: subject,
 			Created: created.UTC().Truncate(time.Second), Entries: len(idx),
-			Purpose: opts.Purpose, RequestedBy: opts.RequestedBy},
+			Purpose: opts.Purpose, RequestedBy: opts.RequestedBy, RequestRef: opts.RequestRef},
 		Keys:       append([]string{}, opts.Keys...),
 		Checkpoint: string(stored.Note),
 		Entries:    make([]PackageEntry, 0, len(idx)),
@@ -253,6 +264,9 @@ func (p *Package) checkShape() error {
 		return errors.New("trail: older checkpoint too long")
 	case len(p.Consistency.Proof) > maxProofHashes:
 		return errors.New("trail: consistency proof too long")
+	}
+	if m.RequestRef != "" && !refPattern.MatchString(m.RequestRef) {
+		return errors.New("trail: bad request ref in the manifest")
 	}
 	if err := checkManifestText(m.Purpose, m.RequestedBy); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -499,5 +500,40 @@ func BenchmarkVerifyPackage(b *testing.B) {
 		if _, err := VerifyPackage(q, opts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPackageEndsWithItsRequest: with the ref of its own trail.request
+// entry in the manifest, a package that lost its tail no longer verifies,
+// and neither does one whose last entry is another request.
+func TestPackageEndsWithItsRequest(t *testing.T) {
+	ctx := context.Background()
+	h := buildHistory(t, rand.New(rand.NewPCG(9, 10)), 40, 2, "request")
+	subject := handle(1)
+	if _, err := h.log.Append(ctx, Event{Kind: KindTrailRequest, Subject: subject, Ref: "tr-1"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := BuildPackage(ctx, h.log, h.st, subject, PackageOptions{Keys: []string{h.vkey}, RequestRef: "tr-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := VerifyOptions{TrustedKeys: []string{h.vkey}}
+	if _, err := VerifyPackage(clone(t, p), opts); err != nil {
+		t.Fatalf("the package with its request: %v", err)
+	}
+	cut := clone(t, p)
+	cut.Entries = cut.Entries[:len(cut.Entries)-1]
+	cut.Manifest.Entries--
+	var ve *VerifyError
+	if _, err := VerifyPackage(cut, opts); !errors.As(err, &ve) || ve.Step != StepChain {
+		t.Fatalf("a package without its tail: %v", err)
+	}
+	other := clone(t, p)
+	other.Manifest.RequestRef = "tr-2"
+	if _, err := VerifyPackage(other, opts); !errors.As(err, &ve) || ve.Step != StepChain {
+		t.Fatalf("a package naming another request: %v", err)
+	}
+	if _, err := BuildPackage(ctx, h.log, h.st, subject, PackageOptions{Keys: []string{h.vkey}, RequestRef: "bad ref"}); err == nil {
+		t.Fatal("a malformed request ref was accepted")
 	}
 }

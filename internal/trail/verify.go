@@ -321,6 +321,16 @@ func (v *verifier) chain() {
 			return
 		}
 	}
+	if ref := m.RequestRef; ref != "" {
+		last := v.parsed[len(v.parsed)-1]
+		if last.Kind != KindTrailRequest || last.Ref != ref {
+			v.fail(StepChain, v.p.Entries[len(v.p.Entries)-1].Index,
+				fmt.Errorf("the package does not end with the entry of its own request %q: entries at the end may have been left out", ref))
+			return
+		}
+		v.pass(StepChain, fmt.Sprintf("sequence 1 to %d without gap, each entry naming its predecessor's hash, ending with the entry of this package's own request (%s), so none was left out at the end", len(v.parsed), ref))
+		return
+	}
 	v.pass(StepChain, fmt.Sprintf("sequence 1 to %d without gap, each entry naming its predecessor's hash", len(v.parsed)))
 }
 
