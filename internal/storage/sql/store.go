@@ -31,6 +31,7 @@ type Store struct {
 	db      *sql.DB
 	dialect dialect
 	log     *slog.Logger
+	stmts   stmtCache // the trail's prepared statements (SQLite)
 }
 
 var _ realname.Store = (*Store)(nil)
@@ -116,6 +117,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pool. Calling it twice is harmless.
 func (s *Store) Close() error {
+	_ = s.stmts.close() // closing the pool closes them anyway
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("sqlstore: close: %w", err)
 	}

@@ -3,9 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -42,6 +42,9 @@ var _ trail.Store = (*Store)(nil)
 // append its events twice. trail.Log forgets its view of the tree after
 // any error and reloads it from the store in its next transaction.
 func (s *Store) Sequence(ctx context.Context, fn func(trail.SequenceTx) error) error {
+	if err := s.prepareTrail(ctx); err != nil {
+		return fmt.Errorf("sqlstore: trail: prepare: %w", err)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: trail: begin: %w", err)
@@ -64,7 +67,7 @@ func (s *Store) Sequence(ctx context.Context, fn func(trail.SequenceTx) error) e
 			return rollback(fmt.Errorf("sqlstore: trail: sequencer lock: %w", err))
 		}
 	}
-	t := &trailTx{trailDB: trailDB{q: tx, d: s.dialect}, count: -1}
+	t := &trailTx{trailDB: trailDB{s: s, q: tx, tx: tx}, count: -1}
 	if err := fn(t); err != nil {
 		return rollback(err)
 	}
@@ -121,87 +124,155 @@ func (s *Store) LatestCheckpoint(ctx context.Context) (trail.StoredCheckpoint, e
 // CheckpointAtLeast returns the oldest signed checkpoint of a size ≥ size
 // (an error wrapping trail.ErrNotFound if there is none yet).
 func (s *Store) CheckpointAtLeast(ctx context.Context, size int64) (trail.StoredCheckpoint, error) {
-	return s.trail().checkpoint(ctx, `SELECT size, note FROM trail_checkpoints WHERE size >= ? ORDER BY size LIMIT 1`, size)
+	return s.trail().checkpoint(ctx, selectCheckpointAtLeast, size)
 }
 
-func (s *Store) trail() trailDB { return trailDB{q: s.db, d: s.dialect} }
+func (s *Store) trail() trailDB { return trailDB{s: s, q: s.db} }
 
 // trailDB runs the trail's reads on the pool or inside a transaction.
+// SQLite statements come from the Store's statement cache, so each is
+// parsed once per connection; variable lists are passed as one JSON
+// array (json_each) on SQLite and as an array (= ANY) on PostgreSQL, so
+// the statements' text never changes.
 type trailDB struct {
-	q querier
-	d dialect
+	s  *Store
+	q  querier
+	tx *sql.Tx // nil on the pool
 }
 
-// sqliteMaxVars stays under SQLite's limit of 32766 bound variables per
-// statement; PostgreSQL statements pass arrays and need no chunking.
-const sqliteMaxVars = 32000
-
-// placeholders is "(?, ?), (?, ?), …": rows groups of cols placeholders.
-func placeholders(rows, cols int) string {
-	group := "(" + strings.Repeat("?, ", cols-1) + "?)"
-	var b strings.Builder
-	b.Grow(rows * (len(group) + 2))
-	for i := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(group)
+// query runs a query written with ? placeholders.
+func (db trailDB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if db.s.dialect == dialectPostgres {
+		return db.q.QueryContext(ctx, db.s.dialect.rebind(query), args...)
 	}
-	return b.String()
+	st, err := db.s.stmt(ctx, db.tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
-// chunks calls fn with successive [lo, hi) ranges of n items, each small
-// enough for a SQLite statement with cols variables per item.
-func chunks(n, cols int, fn func(lo, hi int) error) error {
-	step := sqliteMaxVars / cols
-	for lo := 0; lo < n; lo += step {
-		if err := fn(lo, min(lo+step, n)); err != nil {
+// exec runs a statement written with ? placeholders.
+func (db trailDB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if db.s.dialect == dialectPostgres {
+		return db.q.ExecContext(ctx, db.s.dialect.rebind(query), args...)
+	}
+	st, err := db.s.stmt(ctx, db.tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// list passes a list of values as one argument: a JSON array for
+// SQLite's json_each, the slice itself (an array) for PostgreSQL.
+func (db trailDB) list(v any) (any, error) {
+	if db.s.dialect == dialectPostgres {
+		return v, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// inList is the condition "col is in the list passed as one argument".
+func inList(d dialect, col string) string {
+	if d == dialectPostgres {
+		return col + ` = ANY(?)`
+	}
+	return col + ` IN (SELECT value FROM json_each(?))`
+}
+
+// The trail's statements, with ? placeholders.
+const (
+	// Exactly this form: SQLite's min/max optimisation reads one row of
+	// the primary key only for a bare MAX (COALESCE(MAX(idx) + 1, 0)
+	// scans the table).
+	selectSize              = `SELECT MAX(idx) FROM trail_entries`
+	selectEntries           = `SELECT data FROM trail_entries WHERE idx >= ? AND idx < ? ORDER BY idx`
+	selectSubjectEntries    = `SELECT idx FROM trail_entries WHERE subject = ? AND subject <> '' ORDER BY seq`
+	selectLatestCheckpoint  = `SELECT size, note FROM trail_checkpoints ORDER BY size DESC LIMIT 1`
+	selectCheckpointAtLeast = `SELECT size, note FROM trail_checkpoints WHERE size >= ? ORDER BY size LIMIT 1`
+	insertCheckpoint        = `INSERT INTO trail_checkpoints (size, note, created_at) VALUES (?, ?, ?)`
+	selectOutbox            = `SELECT id, event FROM trail_outbox ORDER BY id LIMIT ?`
+)
+
+func selectHashes(d dialect) string {
+	return `SELECT idx, hash FROM trail_hashes WHERE ` + inList(d, "idx")
+}
+
+func selectHeads(d dialect) string {
+	return `SELECT subject, seq, hash FROM trail_heads WHERE ` + inList(d, "subject")
+}
+
+func deleteOutbox(d dialect) string { return `DELETE FROM trail_outbox WHERE ` + inList(d, "id") }
+
+// sqliteTrailStatements lists every statement of the trail on SQLite,
+// for prepareTrail.
+func sqliteTrailStatements() []string {
+	d := dialectSQLite
+	qs := []string{selectSize, selectEntries, selectSubjectEntries, selectLatestCheckpoint, selectCheckpointAtLeast,
+		insertCheckpoint, selectOutbox, selectHashes(d), selectHeads(d), deleteOutbox(d)}
+	for _, m := range []multiInsert{insertEntries, insertHashes, upsertHeads} {
+		for _, k := range sqliteRowsPerInsert {
+			qs = append(qs, m.text(k))
+		}
+	}
+	return qs
+}
+
+// each runs a query written with ? placeholders and calls fn to scan
+// each row.
+func (db trailDB) each(ctx context.Context, query string, args []any, fn func(rows *sql.Rows) error) error {
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
 			return err
 		}
 	}
-	return nil
+	return rows.Err()
 }
 
 func (db trailDB) size(ctx context.Context) (int64, error) {
-	var n int64
-	if err := db.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM trail_entries`).Scan(&n); err != nil {
+	var last sql.NullInt64
+	err := db.each(ctx, selectSize, nil, func(rows *sql.Rows) error {
+		return rows.Scan(&last)
+	})
+	if err != nil {
 		return 0, fmt.Errorf("sqlstore: trail size: %w", err)
 	}
-	return n, nil
+	if !last.Valid {
+		return 0, nil
+	}
+	return last.Int64 + 1, nil
 }
 
 func (db trailDB) hashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
-	found := make(map[int64]tlog.Hash, len(indexes))
-	scan := func(rows *sql.Rows, err error) error {
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var x int64
-			var h []byte
-			if err := rows.Scan(&x, &h); err != nil {
-				return err
-			}
-			if len(h) != tlog.HashSize {
-				return fmt.Errorf("stored hash %d has %d bytes", x, len(h))
-			}
-			found[x] = tlog.Hash(h)
-		}
-		return rows.Err()
+	if len(indexes) == 0 {
+		return []tlog.Hash{}, nil
 	}
-	var err error
-	if db.d == dialectPostgres {
-		err = scan(db.q.QueryContext(ctx, `SELECT idx, hash FROM trail_hashes WHERE idx = ANY($1)`, indexes))
-	} else {
-		err = chunks(len(indexes), 1, func(lo, hi int) error {
-			args := make([]any, hi-lo)
-			for i, x := range indexes[lo:hi] {
-				args[i] = x
-			}
-			q := `SELECT idx, hash FROM trail_hashes WHERE idx IN (` + strings.TrimSuffix(strings.Repeat("?,", hi-lo), ",") + `)`
-			return scan(db.q.QueryContext(ctx, q, args...))
-		})
+	found := make(map[int64]tlog.Hash, len(indexes))
+	list, err := db.list(indexes)
+	if err == nil {
+		err = db.each(ctx, selectHashes(db.s.dialect), []any{list},
+			func(rows *sql.Rows) error {
+				var x int64
+				var h []byte
+				if err := rows.Scan(&x, &h); err != nil {
+					return err
+				}
+				if len(h) != tlog.HashSize {
+					return fmt.Errorf("stored hash %d has %d bytes", x, len(h))
+				}
+				found[x] = tlog.Hash(h)
+				return nil
+			})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: trail hashes: %w", err)
@@ -221,20 +292,15 @@ func (db trailDB) entries(ctx context.Context, start, end int64) ([][]byte, erro
 	if start < 0 || start > end {
 		return nil, fmt.Errorf("sqlstore: trail entries [%d, %d): %w", start, end, trail.ErrNotFound)
 	}
-	rows, err := db.q.QueryContext(ctx, db.d.rebind(`SELECT data FROM trail_entries WHERE idx >= ? AND idx < ? ORDER BY idx`), start, end)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: trail entries: %w", err)
-	}
-	defer rows.Close()
 	out := make([][]byte, 0, min(end-start, 4096))
-	for rows.Next() {
-		var d []byte
-		if err := rows.Scan(&d); err != nil {
-			return nil, fmt.Errorf("sqlstore: trail entries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	err := db.each(ctx, selectEntries, []any{start, end},
+		func(rows *sql.Rows) error {
+			var d []byte
+			err := rows.Scan(&d)
+			out = append(out, d)
+			return err
+		})
+	if err != nil {
 		return nil, fmt.Errorf("sqlstore: trail entries: %w", err)
 	}
 	if int64(len(out)) != end-start {
@@ -244,37 +310,36 @@ func (db trailDB) entries(ctx context.Context, start, end int64) ([][]byte, erro
 }
 
 func (db trailDB) subjectEntries(ctx context.Context, subject string) ([]int64, error) {
-	rows, err := db.q.QueryContext(ctx, db.d.rebind(`SELECT idx FROM trail_entries WHERE subject = ? AND subject <> '' ORDER BY seq`), subject)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: trail subject entries: %w", err)
-	}
-	defer rows.Close()
 	out := []int64{}
-	for rows.Next() {
-		var x int64
-		if err := rows.Scan(&x); err != nil {
-			return nil, fmt.Errorf("sqlstore: trail subject entries: %w", err)
-		}
-		out = append(out, x)
-	}
-	if err := rows.Err(); err != nil {
+	err := db.each(ctx, selectSubjectEntries, []any{subject},
+		func(rows *sql.Rows) error {
+			var x int64
+			err := rows.Scan(&x)
+			out = append(out, x)
+			return err
+		})
+	if err != nil {
 		return nil, fmt.Errorf("sqlstore: trail subject entries: %w", err)
 	}
 	return out, nil
 }
 
 func (db trailDB) latestCheckpoint(ctx context.Context) (trail.StoredCheckpoint, error) {
-	return db.checkpoint(ctx, `SELECT size, note FROM trail_checkpoints ORDER BY size DESC LIMIT 1`)
+	return db.checkpoint(ctx, selectLatestCheckpoint)
 }
 
 func (db trailDB) checkpoint(ctx context.Context, query string, args ...any) (trail.StoredCheckpoint, error) {
 	var c trail.StoredCheckpoint
-	err := db.q.QueryRowContext(ctx, db.d.rebind(query), args...).Scan(&c.Size, &c.Note)
+	found := false
+	err := db.each(ctx, query, args, func(rows *sql.Rows) error {
+		found = true
+		return rows.Scan(&c.Size, &c.Note)
+	})
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return trail.StoredCheckpoint{}, fmt.Errorf("sqlstore: trail checkpoint: %w", trail.ErrNotFound)
 	case err != nil:
 		return trail.StoredCheckpoint{}, fmt.Errorf("sqlstore: trail checkpoint: %w", err)
+	case !found:
+		return trail.StoredCheckpoint{}, fmt.Errorf("sqlstore: trail checkpoint: %w", trail.ErrNotFound)
 	}
 	return c, nil
 }
