@@ -27,4 +27,13 @@
 // UPDATE. On PostgreSQL, InTx reruns the whole function (up to three times in
 // all) after a serialization failure or a deadlock, so the function must not
 // have side effects outside the transaction.
+//
+// The Store is also the trail's storage (trail.Store, trail.go and
+// trailtx.go; migration 0005). Its Sequence holds the sequencer lock —
+// SQLite's write lock, taken by BEGIN IMMEDIATE, or a transaction-scoped
+// PostgreSQL advisory lock — and is never retried. Appends write whole
+// batches with a few statements (unnest arrays on PostgreSQL, prepared
+// multi-row INSERTs on SQLite, parsed once per connection), and any
+// transaction of the service can queue a trail event atomically with
+// what it records (TrailEnqueue on the transaction).
 package sqlstore
