@@ -53,6 +53,7 @@ type App struct {
 	baseURL  string
 	apiKey   string // the development key printed at start (sandbox only)
 	trail    *trail.Log
+	witness  *trail.Witnessing // nil: no witness configured
 }
 
 // New builds everything from cfg and starts listening (but not serving).
@@ -92,6 +93,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		return nil, err
 	}
 	if a.trail, err = openTrail(ctx, cfg, a.store, a.listener.Addr().String(), log); err != nil {
+		return nil, err
+	}
+	if a.witness, err = trailWitness(cfg); err != nil {
 		return nil, err
 	}
 	metrics := httpapi.NewMetrics(a.store.CountOpenVerifications, a.store.Stats)
@@ -268,7 +272,7 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.svc.RunPoller(pollCtx, a.cfg.PollInterval, a.cfg.PollMinIdle) })
 	wg.Go(func() { runRetention(pollCtx, a.svc, a.cfg.Privacy.RetentionInterval, a.log) })
-	wg.Go(func() { runTrail(pollCtx, a.trail, a.cfg.Trail.CheckpointInterval, a.log) })
+	wg.Go(func() { runTrail(pollCtx, a.trail, a.witness, a.cfg.Trail.CheckpointInterval, a.log) })
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	a.log.Info("serving", "url", a.baseURL)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -104,18 +105,46 @@ func generateTrailKey(path, origin string) (string, error) {
 	return skey, nil
 }
 
+// trailWitness returns the configured witness, or nil.
+func trailWitness(cfg config.Config) (*trail.Witnessing, error) {
+	if cfg.Trail.WitnessURL == "" {
+		return nil, nil
+	}
+	v, err := trail.NewCosignatureVerifier(cfg.Trail.WitnessKey)
+	if err != nil {
+		return nil, fmt.Errorf("trail witness key: %w", err)
+	}
+	return trail.NewWitnessing(&trail.WitnessClient{URL: strings.TrimRight(cfg.Trail.WitnessURL, "/"), Verifier: v})
+}
+
 // runTrail appends the events other transactions queued and signs a
 // checkpoint every interval while there are new entries, until ctx ends.
-func runTrail(ctx context.Context, l *trail.Log, interval time.Duration, log *slog.Logger) {
+// With a witness, each new checkpoint is sent to it and stored again with
+// its cosignature.
+func runTrail(ctx context.Context, l *trail.Log, w *trail.Witnessing, interval time.Duration, log *slog.Logger) {
 	drain := time.NewTicker(100 * time.Millisecond)
 	defer drain.Stop()
 	sign := time.NewTicker(interval)
 	defer sign.Stop()
 	publish := func() {
-		if _, fresh, err := l.PublishCheckpoint(ctx); err != nil && ctx.Err() == nil {
-			log.Error("trail: checkpoint not signed", "err", err)
-		} else if fresh {
-			log.Debug("trail: checkpoint signed")
+		cp, fresh, err := l.PublishCheckpoint(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("trail: checkpoint not signed", "err", err)
+			}
+			return
+		}
+		if !fresh || w == nil {
+			return
+		}
+		cosigned, err := w.Cosign(ctx, l, cp)
+		if err != nil && ctx.Err() == nil {
+			log.Error("trail: the witness did not cosign", "size", cp.Size, "err", err)
+		}
+		if len(cosigned.Note) > len(cp.Note) {
+			if err := l.StoreCosigned(ctx, cosigned); err != nil && ctx.Err() == nil {
+				log.Error("trail: cosigned checkpoint not stored", "size", cp.Size, "err", err)
+			}
 		}
 	}
 	if err := l.RecordKey(ctx); err != nil && ctx.Err() == nil {

@@ -1,9 +1,13 @@
 package app_test
 
 import (
+	crand "crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +18,7 @@ import (
 
 	"github.com/realname/realname/internal/app"
 	"github.com/realname/realname/internal/trail"
+	"github.com/realname/realname/internal/trail/witnesstest"
 )
 
 // getPublic fetches a public path and returns its status and body.
@@ -203,5 +208,61 @@ func waitCheckpoint(t *testing.T, base string, vs note.Verifiers, size int64) tr
 			t.Fatalf("no checkpoint of %d entries", size)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestTrailWitness: with a witness configured, each new checkpoint is sent
+// to it, and the stored and published checkpoint carries the witness's
+// cosignature next to the log's signature. The witness is the local
+// stand-in (internal/trail/witnesstest), reached over loopback HTTP.
+func TestTrailWitness(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Trail.CheckpointInterval = time.Second
+	// The log's key is made first, so that the witness knows it.
+	skey, vkey, err := note.GenerateKey(crand.Reader, "witness-test.localhost/trail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "keys"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, "keys", "trail.key"), []byte(skey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logV, _ := note.NewVerifier(vkey)
+	cosigner, err := trail.GenerateCosigner(crand.Reader, "witness.localhost/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewServer(witnesstest.New(cosigner, logV))
+	defer w.Close()
+	cfg.Trail.WitnessURL, cfg.Trail.WitnessKey = w.URL, cosigner.VerifierKey()
+	r := start(t, cfg, nil)
+	c := client{t: t, base: r.URL(), key: r.DevAPIKey()}
+	c.init("witnessed-user", testName, testNumber)
+
+	witnessV, err := trail.NewCosignatureVerifier(cosigner.VerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no cosigned checkpoint with the user's entries")
+		}
+		code, b := getPublic(t, r.URL()+"/trail/checkpoint")
+		if code != 200 {
+			continue
+		}
+		cp, n, err := trail.OpenCheckpoint(b, note.VerifierList(logV, witnessV))
+		if err != nil {
+			t.Fatal(err)
+		}
+		witnessed := false
+		for _, s := range n.Sigs {
+			witnessed = witnessed || s.Name == "witness.localhost/w1"
+		}
+		if witnessed && cp.Size >= 3 { // log.key, started, opened
+			break
+		}
 	}
 }

@@ -77,6 +77,13 @@ type Trail struct {
 	// CheckpointInterval is how often a new checkpoint is signed while
 	// there are new entries (REALNAME_TRAIL_CHECKPOINT_INTERVAL, default 10s).
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// WitnessURL is a C2SP tlog-witness's submission prefix: each new
+	// checkpoint is sent to WitnessURL/add-checkpoint to be cosigned
+	// (REALNAME_TRAIL_WITNESS_URL; default none).
+	WitnessURL string `yaml:"witness_url"`
+	// WitnessKey is that witness's cosignature/v1 verifier key
+	// (REALNAME_TRAIL_WITNESS_KEY); required with WitnessURL.
+	WitnessKey string `yaml:"witness_key"`
 }
 
 // TrailOrigin is the configured origin or the default one.
@@ -222,6 +229,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"REALNAME_LOG_LEVEL": &c.LogLevel, "REALNAME_TRUSTED_PROXIES": &c.TrustedProxies,
 		"REALNAME_CORS_ORIGINS": &c.CORSOrigins, "REALNAME_ADMIN_KEY": &c.AdminKey,
 		"REALNAME_TRAIL_ORIGIN": &c.Trail.Origin, "REALNAME_TRAIL_KEY_FILE": &c.Trail.KeyFile,
+		"REALNAME_TRAIL_WITNESS_URL": &c.Trail.WitnessURL, "REALNAME_TRAIL_WITNESS_KEY": &c.Trail.WitnessKey,
 	}
 	for k, dst := range strs {
 		if v := getenv(k); v != "" {
@@ -352,6 +360,17 @@ func (c Config) Validate() error {
 	}
 	if c.Trail.Origin != "" && !trail.ValidOrigin(c.Trail.Origin) {
 		bad("trail origin %q: printable ASCII without spaces or '+', at most 255 bytes", c.Trail.Origin)
+	}
+	if (c.Trail.WitnessURL == "") != (c.Trail.WitnessKey == "") {
+		bad("trail witness: set both REALNAME_TRAIL_WITNESS_URL and REALNAME_TRAIL_WITNESS_KEY, or neither")
+	} else if c.Trail.WitnessURL != "" {
+		if u, err := url.Parse(c.Trail.WitnessURL); err != nil || u.Host == "" || u.RawQuery != "" ||
+			(u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+			bad("trail witness_url %q: want an https URL (http only for a loopback address)", c.Trail.WitnessURL)
+		}
+		if _, err := trail.NewCosignatureVerifier(c.Trail.WitnessKey); err != nil {
+			bad("trail witness_key: %v", err)
+		}
 	}
 	if c.Validity < time.Hour {
 		bad("validity %s: at least 1h", c.Validity)

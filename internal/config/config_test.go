@@ -1,11 +1,14 @@
 package config
 
 import (
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/realname/realname/internal/trail"
 )
 
 func TestLayersFileThenEnvThenFlags(t *testing.T) {
@@ -185,5 +188,46 @@ func TestParseCORSOrigins(t *testing.T) {
 	c.CORSOrigins = "*"
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "cors_origins") || !strings.Contains(err.Error(), "wildcard") {
 		t.Fatalf("Validate with *: %v", err)
+	}
+}
+
+// TestTrailSettings: the witness needs both its URL (https, or http on
+// loopback) and a cosignature key; the origin and interval are bounded.
+func TestTrailSettings(t *testing.T) {
+	w, err := trail.GenerateCosigner(rand.Reader, "witness.example/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wkey := w.VerifierKey()
+	for name, edit := range map[string]func(*Config){
+		"url without key":    func(c *Config) { c.Trail.WitnessURL = "https://w.example" },
+		"key without url":    func(c *Config) { c.Trail.WitnessKey = wkey },
+		"plain http remote":  func(c *Config) { c.Trail.WitnessURL, c.Trail.WitnessKey = "http://w.example", wkey },
+		"bad key":            func(c *Config) { c.Trail.WitnessURL, c.Trail.WitnessKey = "https://w.example", "nope" },
+		"origin with space":  func(c *Config) { c.Trail.Origin = "a b" },
+		"interval too short": func(c *Config) { c.Trail.CheckpointInterval = time.Millisecond },
+	} {
+		c := Default()
+		edit(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "trail") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	c := Default()
+	c.Trail.WitnessURL, c.Trail.WitnessKey = "https://w.example/prefix", wkey
+	if err := c.Validate(); err != nil {
+		t.Fatalf("a good witness: %v", err)
+	}
+	c.Trail.WitnessURL = "http://127.0.0.1:9999"
+	if err := c.Validate(); err != nil {
+		t.Fatalf("a loopback witness over http: %v", err)
+	}
+	c = Default()
+	if got := c.TrailOrigin("127.0.0.1:8001"); got != "127.0.0.1:8001/trail" {
+		t.Errorf("default origin %q", got)
+	}
+	c.PublicURL = "https://rn.example.cn/base/"
+	if got := c.TrailOrigin("x"); got != "rn.example.cn/base/trail" {
+		t.Errorf("origin from the public URL %q", got)
 	}
 }

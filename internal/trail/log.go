@@ -508,6 +508,38 @@ func (l *Log) PublishCheckpoint(ctx context.Context) (StoredCheckpoint, bool, er
 	return out, fresh, nil
 }
 
+// StoreCosigned replaces the stored note of a checkpoint by cp, a copy
+// that witnesses cosigned (Witnessing.Cosign). cp must carry the log's
+// own valid signature over the very text stored for that size;
+// otherwise nothing is stored.
+func (l *Log) StoreCosigned(ctx context.Context, cp StoredCheckpoint) error {
+	vs := []note.Verifier{}
+	for _, k := range l.VerifierKeys() {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			return err
+		}
+		vs = append(vs, v)
+	}
+	c, n, err := OpenCheckpoint(cp.Note, note.VerifierList(vs...))
+	if err != nil {
+		return err
+	}
+	if c.Size != cp.Size {
+		return errors.New("trail: the cosigned checkpoint is of another size")
+	}
+	stored, err := l.store.CheckpointAtLeast(ctx, cp.Size)
+	if err != nil {
+		return err
+	}
+	if old, err := note.Open(stored.Note, note.VerifierList(vs...)); err != nil || stored.Size != cp.Size || old.Text != n.Text {
+		return errors.New("trail: the cosigned checkpoint is not the one stored for its size")
+	}
+	l.seq.Lock()
+	defer l.seq.Unlock()
+	return l.store.Sequence(ctx, func(tx SequenceTx) error { return tx.SaveCheckpoint(ctx, cp) })
+}
+
 // reader reads the store's committed hashes for proofs.
 func (l *Log) reader(ctx context.Context) tlog.HashReader {
 	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {

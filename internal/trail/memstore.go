@@ -152,7 +152,14 @@ func (m *MemoryStore) Sequence(ctx context.Context, fn func(SequenceTx) error) e
 		}
 		m.outbox = slices.DeleteFunc(m.outbox, func(o OutboxItem) bool { return slices.Contains(b.Outbox, o.ID) })
 	}
-	m.checkpoints = append(m.checkpoints, tx.checkpoints...)
+	for _, c := range tx.checkpoints {
+		i := slices.IndexFunc(m.checkpoints, func(o StoredCheckpoint) bool { return o.Size == c.Size })
+		if i >= 0 {
+			m.checkpoints[i] = c
+		} else {
+			m.checkpoints = append(m.checkpoints, c)
+		}
+	}
 	return nil
 }
 

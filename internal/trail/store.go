@@ -60,7 +60,8 @@ type SequenceTx interface {
 	AppendBatch(ctx context.Context, b *Batch) error
 	// LatestCheckpoint is Reader's, inside the transaction.
 	LatestCheckpoint(ctx context.Context) (StoredCheckpoint, error)
-	// SaveCheckpoint stores a signed checkpoint of the given size.
+	// SaveCheckpoint stores a signed checkpoint of the given size,
+	// replacing the note of that size if there is one (a cosigned copy).
 	SaveCheckpoint(ctx context.Context, c StoredCheckpoint) error
 }
 
