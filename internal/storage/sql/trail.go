@@ -195,8 +195,7 @@ const (
 	selectSubjectEntries    = `SELECT idx FROM trail_entries WHERE subject = ? AND subject <> '' ORDER BY seq`
 	selectLatestCheckpoint  = `SELECT size, note FROM trail_checkpoints ORDER BY size DESC LIMIT 1`
 	selectCheckpointAtLeast = `SELECT size, note FROM trail_checkpoints WHERE size >= ? ORDER BY size LIMIT 1`
-	insertCheckpoint        = `INSERT INTO trail_checkpoints (size, note, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (size) DO UPDATE SET note = excluded.note`
+	insertCheckpoint        = `INSERT INTO trail_checkpoints (size, note, created_at) VALUES (?, ?, ?) ON CONFLICT (size) DO UPDATE SET note = excluded.note`
 	selectOutbox            = `SELECT id, event FROM trail_outbox ORDER BY id LIMIT ?`
 )
 
