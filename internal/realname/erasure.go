@@ -45,7 +45,7 @@ func (a Actor) validate() error {
 		return nil
 	case ActorOperator:
 		return Operator{Name: a.Name, Reason: a.Reason}.validate()
-	case ActorPlatform:
+	case ActorPlatform, ActorAuthority:
 		if validLabel(a.Name, 1, 128) {
 			return nil
 		}

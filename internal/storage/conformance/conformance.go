@@ -56,6 +56,9 @@ func Run(t *testing.T, open func(t *testing.T) realname.Store) {
 		{"SpendBudget", testSpendBudget},
 		{"RetentionQueries", testRetentionQueries},
 		{"UserVerifications", testUserVerifications},
+		{"Authorities", testAuthorities},
+		{"AuthorityNonces", testAuthorityNonces},
+		{"DepositsAndClaims", testDepositsAndClaims},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

@@ -225,6 +225,7 @@ func (t *txConn) AnonymiseUser(ctx context.Context, userID, pseudonym string) er
 		{"audit entries", q.anonAudit, []any{pseudonym, userID}},
 		{"user record", q.anonUser, []any{userID}},
 		{"lockout lift", q.anonUnlock, []any{userID}},
+		{"deposits", authoritySQL[t.d].anonDeposits, []any{pseudonym, userID}},
 	}
 	for _, st := range steps {
 		if _, err := exec(ctx, t.q, st.query, st.args...); err != nil {

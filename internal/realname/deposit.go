@@ -1,0 +1,482 @@
+package realname
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/realname/realname/internal/idnum"
+	"github.com/realname/realname/internal/trail"
+)
+
+// ProviderAuthority is the Provider of a session an authority's deposit
+// verified.
+const ProviderAuthority = "authority"
+
+// ActorAuthority is an authority institution, in an AuditEntry (Actor is
+// its id).
+const ActorAuthority = "authority"
+
+// Bounds of deposits and claims.
+const (
+	// ClaimTTL is how long a deposit's claim code can be used.
+	ClaimTTL = 30 * 24 * time.Hour
+	// MaxDepositAge is how long after the in-person check a deposit is
+	// accepted.
+	MaxDepositAge = 366 * 24 * time.Hour
+	// claimPrefix starts every claim code.
+	claimPrefix = "rc_"
+)
+
+// Codes of the authority routes.
+const (
+	CodeInvalidClaim = "INVALID_CLAIM_CODE"
+)
+
+// Authority is an institution (a notary office, a court) registered by an
+// operator. It signs its requests with the Ed25519 key whose public half
+// is PublicKey.
+type Authority struct {
+	ID        string // "au" and 30 hex digits
+	Name      string
+	PublicKey []byte // Ed25519, 32 bytes
+	CreatedBy string // the operator who registered it
+	CreatedAt time.Time
+	RevokedAt time.Time
+}
+
+// Revoked reports whether the authority was revoked.
+func (a Authority) Revoked() bool { return !a.RevokedAt.IsZero() }
+
+// Deposit is an identity an authority verified in person. The identity is
+// the Person's (encrypted); the deposit keeps the authority's signature
+// over its request as evidence.
+type Deposit struct {
+	ID          string // "dp" and 30 hex digits
+	AuthorityID string
+	PersonID    string
+	Method      string // e.g. "in_person", "notarization"
+	VerifiedAt  time.Time
+	CreatedAt   time.Time
+	// Signature is the authority's Ed25519 signature over the signed
+	// request; BodyHash the SHA-256 of the request's body it covers;
+	// SignedMessage the whole message signed (no personal data: the body
+	// is in it only as its hash).
+	Signature     []byte
+	BodyHash      []byte
+	SignedMessage []byte
+	// UserID and CertifyID are set once a user was verified with it.
+	UserID    string
+	CertifyID string
+}
+
+// ClaimCode is a deposit's one-time code, kept only as its hash.
+type ClaimCode struct {
+	Hash      []byte // SHA-256 of the code
+	DepositID string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time
+	UsedBy    string // the user it verified
+}
+
+// AuthorityStore keeps the registered authorities and the nonces of their
+// requests. sqlstore.Store implements it.
+type AuthorityStore interface {
+	// CreateAuthority stores a new authority; ErrConflict if the id is taken.
+	CreateAuthority(ctx context.Context, a Authority) error
+	// Authority reads one authority, revoked or not; ErrNotFound if none.
+	Authority(ctx context.Context, id string) (Authority, error)
+	// Authorities lists every authority, oldest first.
+	Authorities(ctx context.Context) ([]Authority, error)
+	// RevokeAuthority marks it revoked (the first time stays); ErrNotFound
+	// if there is no such authority.
+	RevokeAuthority(ctx context.Context, id string, at time.Time) error
+	// UseNonce records a request's nonce until expires. It MUST return
+	// ErrConflict if the authority used the same nonce and it has not
+	// expired at now, also when another replica recorded it; it deletes
+	// nonces that expired before now.
+	UseNonce(ctx context.Context, authorityID, nonce string, now, expires time.Time) error
+}
+
+// DepositTx is implemented by the transactions of a store that keeps
+// deposits and claim codes.
+type DepositTx interface {
+	InsertDeposit(ctx context.Context, d Deposit) error
+	Deposit(ctx context.Context, id string) (Deposit, error)
+	// SetDepositUser records the user (and session) a deposit verified.
+	SetDepositUser(ctx context.Context, id, userID, certifyID string) error
+	InsertClaimCode(ctx context.Context, c ClaimCode) error
+	// ClaimCode reads a code by its hash; ErrNotFound if none.
+	ClaimCode(ctx context.Context, hash []byte) (ClaimCode, error)
+	// UseClaimCode marks a code used by userID at at. It MUST return
+	// ErrConflict if the code was used already (one statement, so two
+	// concurrent claims cannot both succeed).
+	UseClaimCode(ctx context.Context, hash []byte, userID string, at time.Time) error
+}
+
+// DepositRequest is an authority's deposit, its signature checked.
+type DepositRequest struct {
+	Authority  Authority
+	RealName   string
+	IDNumber   string
+	CertType   string // "" means IDENTITY_CARD
+	Method     string
+	VerifiedAt time.Time
+	UserID     string // optional: the platform user to verify now
+	// The signed request, kept as evidence.
+	Signature     []byte
+	BodyHash      []byte
+	SignedMessage []byte
+}
+
+// DepositResult answers a deposit.
+type DepositResult struct {
+	DepositID string
+	// With a user: the session that verified the user.
+	Verification *Verification
+	// Without a user: the one-time claim code and its expiry.
+	ClaimCode      string
+	ClaimExpiresAt time.Time
+}
+
+// ValidDepositMethod reports whether m is an acceptable method label:
+// 2–32 lower-case letters, digits and underscores, starting with a letter.
+func ValidDepositMethod(m string) bool {
+	if len(m) < 2 || len(m) > 32 || m[0] < 'a' || m[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		c := m[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// depositTx returns the store's transaction behind tx as a DepositTx.
+func depositTx(tx Tx) (DepositTx, error) {
+	if t, ok := tx.(*trailTx); ok {
+		tx = t.Tx
+	}
+	d, ok := tx.(DepositTx)
+	if !ok {
+		return nil, errors.New("deposit: the store's transactions cannot keep deposits")
+	}
+	return d, nil
+}
+
+// Deposit stores an identity an authority verified in person: the person
+// (found by the blind index, or created), the deposit with the
+// authority's signature, a deposit entry in the trail and an audit entry.
+// With UserID it verifies that user at once (evidence authority_deposit);
+// without, it answers a one-time claim code the person hands to a
+// platform (Claim).
+func (s *Service) Deposit(ctx context.Context, r DepositRequest) (DepositResult, error) {
+	now := s.clock()
+	in, err := s.validateDeposit(r, now)
+	if err != nil {
+		return DepositResult{}, err
+	}
+	res := DepositResult{DepositID: newID("dp")}
+	var code string
+	var out Verification
+	changed := false
+	err = s.inTx(ctx, func(tx Tx) error {
+		dtx, err := depositTx(tx)
+		if err != nil {
+			return err
+		}
+		person, err := s.depositPerson(ctx, tx, r.UserID, in, now)
+		if err != nil {
+			return err
+		}
+		d := Deposit{ID: res.DepositID, AuthorityID: r.Authority.ID, PersonID: person.ID, Method: r.Method,
+			VerifiedAt: r.VerifiedAt.UTC().Truncate(time.Microsecond), CreatedAt: now,
+			Signature: r.Signature, BodyHash: r.BodyHash, SignedMessage: r.SignedMessage}
+		if err := dtx.InsertDeposit(ctx, d); err != nil {
+			return fmt.Errorf("insert deposit: %w", err)
+		}
+		if tt, ok := tx.(*trailTx); ok {
+			h, err := s.subject(ctx, tx, person.ID)
+			if err != nil {
+				return err
+			}
+			if err := tt.queue(ctx, trail.Event{Kind: trail.KindDeposit, Subject: h, Ref: d.ID, Time: now,
+				Attrs: map[string]string{"authority": r.Authority.ID, "method": r.Method}}); err != nil {
+				return err
+			}
+		}
+		audit := AuditEntry{At: now, ActorKind: ActorAuthority, Actor: r.Authority.ID, Action: "authority.deposit",
+			Subject: person.ID, Target: d.ID, Reason: "deposit of an identity verified by " + r.Method}
+		if r.UserID == "" {
+			if code, err = newClaimCode(); err != nil {
+				return err
+			}
+			res.ClaimExpiresAt = now.Add(ClaimTTL)
+			if err := dtx.InsertClaimCode(ctx, ClaimCode{Hash: hashClaimCode(code), DepositID: d.ID,
+				CreatedAt: now, ExpiresAt: res.ClaimExpiresAt}); err != nil {
+				return fmt.Errorf("insert claim code: %w", err)
+			}
+			return tx.Audit(ctx, audit)
+		}
+		audit.Subject = r.UserID
+		if err := tx.Audit(ctx, audit); err != nil {
+			return err
+		}
+		out, changed, err = s.verifyByDeposit(ctx, tx, dtx, d, r.UserID, in.certType, now)
+		return err
+	})
+	if err != nil {
+		return DepositResult{}, err
+	}
+	if changed {
+		s.finished(ctx, out)
+		res.Verification = &out
+	}
+	res.ClaimCode = code
+	s.log.InfoContext(ctx, "authority deposit stored", "authority", r.Authority.ID, "deposit", res.DepositID,
+		"method", r.Method, "user_verified", changed)
+	return res, nil
+}
+
+// depositPerson finds or creates the deposit's person. With a user it is
+// personFor; without, a person verified for some user is found as it is
+// (only that user can claim the deposit then).
+func (s *Service) depositPerson(ctx context.Context, tx Tx, userID string, in validated, now time.Time) (Person, error) {
+	if userID != "" {
+		return s.personFor(ctx, tx, userID, in, now)
+	}
+	p, err := tx.PersonByIndex(ctx, s.keys.index.Sum(indexPurposeNumber, in.number.Value()))
+	if err != nil {
+		return s.personFor(ctx, tx, userID, in, now)
+	}
+	if bound, err := tx.UserByPerson(ctx, p.ID); err == nil && bound.Valid(now) {
+		return p, nil
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return Person{}, fmt.Errorf("find binding: %w", err)
+	}
+	return s.personFor(ctx, tx, userID, in, now)
+}
+
+func (s *Service) validateDeposit(r DepositRequest, now time.Time) (validated, error) {
+	userID := r.UserID
+	if userID == "" {
+		userID = "-" // validateIdentity checks a user id; there is none yet
+	}
+	in, err := s.validateIdentity(userID, r.CertType, r.RealName, r.IDNumber, false, now)
+	if err != nil {
+		return validated{}, err
+	}
+	if !ValidDepositMethod(r.Method) {
+		return validated{}, E(KindInvalid, CodeInvalidRequest, "method must be 2–32 lower-case letters, digits and _ (e.g. in_person)", nil)
+	}
+	if r.VerifiedAt.IsZero() || r.VerifiedAt.After(now.Add(time.Minute)) || now.Sub(r.VerifiedAt) > MaxDepositAge {
+		return validated{}, E(KindInvalid, CodeInvalidRequest, "verified_at must be an RFC 3339 time in the last year, not in the future", nil)
+	}
+	if r.Authority.ID == "" || r.Authority.Revoked() {
+		return validated{}, E(KindUnauthorized, "INVALID_AUTHORITY", "unknown or revoked authority", nil)
+	}
+	return in, nil
+}
+
+// verifyByDeposit verifies userID with deposit d inside tx: a session of
+// provider authority, evidence authority_deposit, finished as passed by
+// the same machinery as a review. A user verified with another identity,
+// or a person verified for another user, is a conflict.
+func (s *Service) verifyByDeposit(ctx context.Context, tx Tx, dtx DepositTx, d Deposit, userID, certType string, now time.Time) (Verification, bool, error) {
+	if rec, err := tx.UserRecord(ctx, userID); err == nil && rec.Valid(now) && rec.PersonID != d.PersonID {
+		return Verification{}, false, E(KindConflict, CodeAlreadyAuthenticated, "the user is already verified with another identity", nil)
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return Verification{}, false, fmt.Errorf("load user record: %w", err)
+	}
+	if bound, err := tx.UserByPerson(ctx, d.PersonID); err == nil && bound.UserID != userID && bound.Valid(now) {
+		return Verification{}, false, E(KindConflict, CodeIdentityBound, "this ID number is already verified for another account", nil)
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return Verification{}, false, fmt.Errorf("find binding: %w", err)
+	}
+	if open, err := tx.OpenVerificationForUser(ctx, userID); err == nil {
+		if open, err = tx.LockVerification(ctx, open.CertifyID); err != nil {
+			return Verification{}, false, fmt.Errorf("lock open session: %w", err)
+		}
+		if err := replaceOpen(ctx, tx, open, now); err != nil {
+			return Verification{}, false, err
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return Verification{}, false, fmt.Errorf("find open session: %w", err)
+	}
+	v := Verification{CertifyID: newID("vf"), UserID: userID, PersonID: d.PersonID, Provider: ProviderAuthority,
+		Status: StatusProcessing, CertType: certType, Evidence: EvidenceAuthorityDeposit,
+		Consent: Consent{NoticeVersion: "authority:" + d.AuthorityID, AcceptedAt: d.VerifiedAt,
+			Scopes: []string{ScopeIDNumber}, RecordedAt: now},
+		CreatedAt: now, UpdatedAt: now, Deadline: now.Add(time.Minute)}
+	if err := tx.InsertVerification(ctx, v); err != nil {
+		return Verification{}, false, fmt.Errorf("insert verification: %w", err)
+	}
+	out, changed, err := s.finishTx(ctx, tx, v.CertifyID, outcome{FaceResult: FaceResult{Passed: true}})
+	if err != nil {
+		return Verification{}, false, err
+	}
+	if out.Status != StatusSuccess {
+		return Verification{}, false, E(KindConflict, CodeIdentityBound, "this ID number is already verified for another account", nil)
+	}
+	if err := dtx.SetDepositUser(ctx, d.ID, userID, out.CertifyID); err != nil {
+		return Verification{}, false, err
+	}
+	return out, changed, nil
+}
+
+// Claim verifies userID with the deposit whose claim code the person gave
+// the platform. A code works once, within ClaimTTL; a wrong, used or
+// expired code is refused alike.
+func (s *Service) Claim(ctx context.Context, by Actor, userID, code string) (Verification, error) {
+	if err := by.validate(); err != nil {
+		return Verification{}, err
+	}
+	if !ValidUserID(userID) {
+		return Verification{}, ErrBadUserID
+	}
+	errClaim := E(KindInvalid, CodeInvalidClaim, "the claim code is unknown, used or expired", nil)
+	if !validClaimCode(code) {
+		return Verification{}, errClaim
+	}
+	now := s.clock()
+	hash := hashClaimCode(code)
+	var out Verification
+	changed := false
+	err := s.inTx(ctx, func(tx Tx) error {
+		dtx, err := depositTx(tx)
+		if err != nil {
+			return err
+		}
+		c, err := dtx.ClaimCode(ctx, hash)
+		if errors.Is(err, ErrNotFound) || err == nil && (!c.UsedAt.IsZero() || !now.Before(c.ExpiresAt)) {
+			return errClaim
+		}
+		if err != nil {
+			return err
+		}
+		d, err := dtx.Deposit(ctx, c.DepositID)
+		if err != nil {
+			return fmt.Errorf("load deposit: %w", err)
+		}
+		if s.personErased(ctx, tx, d.PersonID) {
+			return errClaim
+		}
+		p, err := tx.Person(ctx, d.PersonID)
+		if err != nil {
+			return err
+		}
+		if err := dtx.UseClaimCode(ctx, hash, userID, now); errors.Is(err, ErrConflict) {
+			return errClaim
+		} else if err != nil {
+			return err
+		}
+		if out, changed, err = s.verifyByDeposit(ctx, tx, dtx, d, userID, p.CertType, now); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, AuditEntry{At: now, ActorKind: by.Kind, Actor: by.Name, Action: "authority.claim",
+			Subject: userID, Target: d.ID, Reason: by.auditReason("claim of a deposit by authority " + d.AuthorityID)})
+	})
+	if err != nil {
+		return Verification{}, err
+	}
+	if changed {
+		s.finished(ctx, out)
+	}
+	return out, nil
+}
+
+// newClaimCode returns "rc_" and 32 url-safe base64 characters (192
+// random bits).
+func newClaimCode() (string, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("claim code: %w", err)
+	}
+	return claimPrefix + base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+func validClaimCode(code string) bool {
+	if len(code) != len(claimPrefix)+32 || !strings.HasPrefix(code, claimPrefix) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(code[len(claimPrefix):])
+	return err == nil
+}
+
+func hashClaimCode(code string) []byte {
+	h := sha256.Sum256([]byte(code))
+	return h[:]
+}
+
+// AuthorityRequest records an authority's request for the evidence
+// package of the person with idNumber: an audit entry about the user bound
+// to the person (or, if none, about the person id), which the person sees
+// in their export, and a trail.request entry under the person's handle. It
+// returns the handle to package. An unknown or erased person is
+// ErrNotFound-kind, saying nothing more.
+func (s *Service) AuthorityRequest(ctx context.Context, a Authority, certType, idNumber, legalBasis, caseRef string) (string, error) {
+	if a.ID == "" || a.Revoked() {
+		return "", E(KindUnauthorized, "INVALID_AUTHORITY", "unknown or revoked authority", nil)
+	}
+	if !validLabel(legalBasis, 2, 200) {
+		return "", E(KindInvalid, CodeInvalidRequest, "legal_basis must be 2–200 printable characters", nil)
+	}
+	if !validLabel(caseRef, 2, 100) {
+		return "", E(KindInvalid, CodeInvalidRequest, "case_reference must be 2–100 printable characters", nil)
+	}
+	now := s.clock()
+	dt, err := idnum.ParseDocType(certType)
+	if err != nil {
+		return "", E(KindInvalid, CodeInvalidCertType, "cert_type is not a known document type", err)
+	}
+	number, err := idnum.Parse(dt, idNumber, now)
+	if err != nil {
+		return "", E(KindInvalid, CodeInvalidIDNumber, "id_card_number is not a valid "+string(dt)+" number", err)
+	}
+	notFound := E(KindNotFound, CodeNotFound, "no evidence is held for this ID number", nil)
+	p, err := s.store.PersonByIndex(ctx, s.keys.index.Sum(indexPurposeNumber, number.Value()))
+	if errors.Is(err, ErrNotFound) {
+		return "", notFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("find person: %w", err)
+	}
+	h, err := s.subject(ctx, s.store, p.ID)
+	if err != nil {
+		return "", err
+	}
+	if h == "" {
+		return "", notFound
+	}
+	subject := p.ID
+	if u, err := s.store.UserByPerson(ctx, p.ID); err == nil {
+		subject = u.UserID
+	} else if !errors.Is(err, ErrNotFound) {
+		return "", fmt.Errorf("find binding: %w", err)
+	}
+	reason := "legal basis: " + legalBasis + "; case: " + caseRef
+	err = s.inTx(ctx, func(tx Tx) error {
+		if err := tx.Audit(ctx, AuditEntry{At: now, ActorKind: ActorAuthority, Actor: a.ID, Action: "authority.request",
+			Subject: subject, Target: p.ID, Fields: []string{}, Reason: reason}); err != nil {
+			return err
+		}
+		tt, ok := tx.(*trailTx)
+		if !ok {
+			return nil
+		}
+		return tt.queue(ctx, trail.Event{Kind: trail.KindTrailRequest, Subject: h, Time: now,
+			Attrs: map[string]string{"by": ActorAuthority, "authority": a.ID}})
+	})
+	if err != nil {
+		return "", fmt.Errorf("record authority request: %w", err)
+	}
+	return h, nil
+}
