@@ -1,0 +1,40 @@
+package authority
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/realname/realname/internal/realname"
+	"github.com/realname/realname/internal/trail"
+)
+
+// Packager builds the evidence packages authorities ask for.
+type Packager struct {
+	Log    *trail.Log
+	Reader trail.Reader
+}
+
+// Package appends what is queued (the request's own entry among it) and
+// builds the subject's evidence package, naming the request's purpose and
+// the authority.
+func (p *Packager) Package(ctx context.Context, subject, purpose, requestedBy string) (*trail.Package, error) {
+	if p == nil || p.Log == nil || p.Reader == nil {
+		return nil, realname.E(realname.KindUnavailable, "TRAIL_UNAVAILABLE", "the trail is not available", nil)
+	}
+	for {
+		n, err := p.Log.DrainOutbox(ctx, 0)
+		if err != nil {
+			return nil, fmt.Errorf("drain trail outbox: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	pkg, err := trail.BuildPackage(ctx, p.Log, p.Reader, subject, trail.PackageOptions{
+		Keys: []string{p.Log.VerifierKey()}, Purpose: purpose, RequestedBy: requestedBy})
+	if errors.Is(err, trail.ErrNotFound) {
+		return nil, realname.E(realname.KindNotFound, realname.CodeNotFound, "no evidence is held for this ID number", nil)
+	}
+	return pkg, err
+}

@@ -1,0 +1,67 @@
+package authority
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/realname/realname/internal/realname"
+)
+
+// Store is what registration needs: the authorities and the audit log.
+// sqlstore.Store implements it.
+type Store interface {
+	realname.AuthorityStore
+	Audit(ctx context.Context, e realname.AuditEntry) error
+}
+
+// NewID returns a new authority id: "au" and 30 hex digits.
+func NewID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return "au" + hex.EncodeToString(b[:])
+}
+
+// Register stores a new authority with its public key, recorded in the
+// audit log under the operator's name.
+func Register(ctx context.Context, st Store, name string, pub ed25519.PublicKey, operator string, now time.Time) (realname.Authority, error) {
+	if !realname.ValidOperatorName(operator) {
+		return realname.Authority{}, errors.New("the operator's name must be 1–64 printable characters (--operator)")
+	}
+	if !printable(name, 2, 100) {
+		return realname.Authority{}, errors.New("the authority's name must be 2–100 printable characters")
+	}
+	if len(pub) != ed25519.PublicKeySize {
+		return realname.Authority{}, fmt.Errorf("the public key must be %d bytes of Ed25519", ed25519.PublicKeySize)
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	a := realname.Authority{ID: NewID(), Name: name, PublicKey: append([]byte(nil), pub...), CreatedBy: operator, CreatedAt: now}
+	if err := st.CreateAuthority(ctx, a); err != nil {
+		return realname.Authority{}, err
+	}
+	if err := st.Audit(ctx, realname.AuditEntry{At: now, ActorKind: realname.ActorOperator, Actor: operator,
+		Action: "authority.add", Subject: a.ID, Target: a.ID, Reason: "registered authority " + name}); err != nil {
+		return realname.Authority{}, err
+	}
+	return a, nil
+}
+
+// Revoke revokes an authority: its requests are refused from now on.
+func Revoke(ctx context.Context, st Store, id, operator string, now time.Time) error {
+	if !realname.ValidOperatorName(operator) {
+		return errors.New("the operator's name must be 1–64 printable characters (--operator)")
+	}
+	if !ValidID(id) {
+		return fmt.Errorf("%q is not an authority id (au…)", id)
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	if err := st.RevokeAuthority(ctx, id, now); err != nil {
+		return err
+	}
+	return st.Audit(ctx, realname.AuditEntry{At: now, ActorKind: realname.ActorOperator, Actor: operator,
+		Action: "authority.revoke", Subject: id, Target: id})
+}
