@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/realname/realname/internal/authority"
 	"github.com/realname/realname/internal/cache"
 	"github.com/realname/realname/internal/config"
 	"github.com/realname/realname/internal/demo"
@@ -134,6 +135,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		CORSOrigins: corsOrigins,
 		AdminKey:    cfg.AdminKey,
 		Trail:       a.trail,
+		// Authority routes always exist: without a registered authority
+		// they answer 401.
+		Authority:         &authority.Verifier{Store: a.store},
+		AuthorityPackages: &authority.Packager{Log: a.trail, Reader: a.store},
+		AuthorityLimit:    limiter(cfg.Rate.Authority),
 	})
 	if err != nil {
 		return nil, err

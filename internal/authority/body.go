@@ -44,7 +44,9 @@ type RequestBody struct {
 	CaseReference string `json:"case_reference"`
 }
 
-func invalid(msg string) error { return realname.E(realname.KindInvalid, realname.CodeInvalidRequest, msg, nil) }
+func invalid(msg string) error {
+	return realname.E(realname.KindInvalid, realname.CodeInvalidRequest, msg, nil)
+}
 
 // decodeStrict decodes exactly one JSON object with known fields only.
 func decodeStrict(b []byte, dst any) error {

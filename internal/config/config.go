@@ -133,11 +133,14 @@ type Privacy struct {
 // Rate holds the rate limits: at most so many requests per Window (0 turns
 // a limit off).
 type Rate struct {
-	IP       int           `yaml:"ip"`        // REALNAME_RATE_IP: API requests per client IP (default 600)
-	APIKey   int           `yaml:"api_key"`   // REALNAME_RATE_API_KEY: requests per API key (default 6000)
-	UserInit int           `yaml:"user_init"` // REALNAME_RATE_USER_INIT: verification starts per user (default 10)
-	Window   time.Duration `yaml:"window"`    // REALNAME_RATE_WINDOW (default 1m)
-	MaxKeys  int           `yaml:"max_keys"`  // REALNAME_RATE_MAX_KEYS: keys remembered per limit (default 100000)
+	IP       int `yaml:"ip"`        // REALNAME_RATE_IP: API requests per client IP (default 600)
+	APIKey   int `yaml:"api_key"`   // REALNAME_RATE_API_KEY: requests per API key (default 6000)
+	UserInit int `yaml:"user_init"` // REALNAME_RATE_USER_INIT: verification starts per user (default 10)
+	// Authority is REALNAME_RATE_AUTHORITY: signed requests per authority
+	// institution (default 600).
+	Authority int           `yaml:"authority"`
+	Window    time.Duration `yaml:"window"`   // REALNAME_RATE_WINDOW (default 1m)
+	MaxKeys   int           `yaml:"max_keys"` // REALNAME_RATE_MAX_KEYS: keys remembered per limit (default 100000)
 }
 
 // Aliyun holds the Cloudauth settings.
@@ -169,7 +172,7 @@ func Default() Config {
 		PollMinIdle:  10 * time.Second,
 		LogLevel:     "info",
 		AccessLog:    true,
-		Rate:         Rate{IP: 600, APIKey: 6000, UserInit: 10, Window: time.Minute, MaxKeys: 100_000},
+		Rate:         Rate{IP: 600, APIKey: 6000, UserInit: 10, Authority: 600, Window: time.Minute, MaxKeys: 100_000},
 		Privacy: Privacy{LockoutFailures: 5, LockoutWindow: 24 * time.Hour, DailyBudget: 10_000,
 			ReviewTTL: 30 * 24 * time.Hour, RetainIdentity: 30 * 24 * time.Hour, RetainIdempotency: 24 * time.Hour,
 			RetainAudit: 3 * 365 * 24 * time.Hour, RetentionInterval: time.Hour},
@@ -267,6 +270,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	ints := map[string]*int{
 		"REALNAME_RATE_IP": &c.Rate.IP, "REALNAME_RATE_API_KEY": &c.Rate.APIKey,
 		"REALNAME_RATE_USER_INIT": &c.Rate.UserInit, "REALNAME_RATE_MAX_KEYS": &c.Rate.MaxKeys,
+		"REALNAME_RATE_AUTHORITY":   &c.Rate.Authority,
 		"REALNAME_LOCKOUT_FAILURES": &c.Privacy.LockoutFailures, "REALNAME_PROVIDER_DAILY_BUDGET": &c.Privacy.DailyBudget,
 	}
 	for k, dst := range ints {
@@ -381,7 +385,7 @@ func (c Config) Validate() error {
 	if c.TokenTTL < time.Minute || c.TokenTTL > 24*time.Hour {
 		bad("token_ttl %s: between 1m and 24h", c.TokenTTL)
 	}
-	if c.Rate.IP < 0 || c.Rate.APIKey < 0 || c.Rate.UserInit < 0 {
+	if c.Rate.IP < 0 || c.Rate.APIKey < 0 || c.Rate.UserInit < 0 || c.Rate.Authority < 0 {
 		bad("rate limits must not be negative (0 turns one off)")
 	}
 	if c.Rate.Window < time.Second || c.Rate.Window > 24*time.Hour {

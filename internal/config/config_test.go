@@ -85,7 +85,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 
 func TestRateAndProxySettings(t *testing.T) {
 	d := Default()
-	if d.Rate != (Rate{IP: 600, APIKey: 6000, UserInit: 10, Window: time.Minute, MaxKeys: 100_000}) || d.TrustedProxies != "" {
+	if d.Rate != (Rate{IP: 600, APIKey: 6000, UserInit: 10, Authority: 600, Window: time.Minute, MaxKeys: 100_000}) || d.TrustedProxies != "" {
 		t.Fatalf("defaults: %+v %q", d.Rate, d.TrustedProxies)
 	}
 	file := filepath.Join(t.TempDir(), "realname.yaml")
@@ -97,7 +97,7 @@ func TestRateAndProxySettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Rate != (Rate{IP: 100, APIKey: 0, UserInit: 5, Window: 30 * time.Second, MaxKeys: 100_000}) {
+	if c.Rate != (Rate{IP: 100, APIKey: 0, UserInit: 5, Authority: 600, Window: 30 * time.Second, MaxKeys: 100_000}) {
 		t.Fatalf("rate: %+v", c.Rate)
 	}
 	if err := c.Validate(); err != nil {

@@ -66,7 +66,7 @@ func NewMetrics(openSessions func(context.Context) (int, error), dbStats func() 
 		retained: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "realname_retention_removed_total",
 			Help: "Items the retention job removed, by item."}, []string{"item"}),
 	}
-	for _, r := range []string{ruleIP, ruleAPIKey, ruleUserInit} {
+	for _, r := range []string{ruleIP, ruleAPIKey, ruleUserInit, ruleAuthority} {
 		m.limitedVec.WithLabelValues(r) // present at zero from the start
 	}
 	for _, st := range []realname.Status{realname.StatusFailed, realname.StatusCancelled} {

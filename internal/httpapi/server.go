@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/realname/realname/internal/authority"
 	"github.com/realname/realname/internal/idnum"
 	"github.com/realname/realname/internal/ratelimit"
 	"github.com/realname/realname/internal/realname"
@@ -46,6 +47,13 @@ type Options struct {
 	AdminKey string
 	// Trail is served under /trail/ (nil: those routes answer 404).
 	Trail *trail.Log
+	// Authority checks the signatures of authority institutions; nil:
+	// the authority routes and the claim of deposits answer 404.
+	Authority *authority.Verifier
+	// AuthorityPackages builds the evidence packages authorities ask for.
+	AuthorityPackages *authority.Packager
+	// AuthorityLimit limits requests per authority (nil: no limit).
+	AuthorityLimit ratelimit.Limiter
 }
 
 // Server is the REST API. It is an http.Handler.
@@ -66,6 +74,10 @@ type Server struct {
 	cors      corsOrigins // nil: no CORS
 	adminKey  []byte      // SHA-256 of the admin key; nil: no admin API
 	trail     *trail.Log  // nil: no trail routes
+	// authority: nil, no authority routes.
+	authority      *authority.Verifier
+	packager       *authority.Packager
+	authorityLimit ratelimit.Limiter
 }
 
 // New builds the API.
@@ -96,6 +108,7 @@ func New(o Options) (*Server, error) {
 		docs: documents(o.SupportedDocs), mux: http.NewServeMux(),
 		now: o.Now, ipLimit: o.IPLimit, keyLimit: o.KeyLimit, proxies: trustedProxies(o.TrustedProxies),
 		cors: cors, trail: o.Trail,
+		authority: o.Authority, packager: o.AuthorityPackages, authorityLimit: o.AuthorityLimit,
 	}
 	if o.AdminKey != "" {
 		h := sha256.Sum256([]byte(o.AdminKey))
@@ -119,6 +132,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/auth/callback", s.instrument("callback", s.handleCallback))
 	s.privacyRoutes()
 	s.trailRoutes()
+	s.authorityRoutes()
 	m.Handle("OPTIONS /api/", s.instrument("preflight", s.handlePreflight))
 	m.Handle("/api/", s.instrument("unknown", s.handleUnknown))
 	m.Handle("GET /health", s.instrumentUnlimited("health", func(w http.ResponseWriter, r *http.Request) {
