@@ -38,6 +38,7 @@ var commands = []command{
 	{"user", "user unlock|erase|data USER_ID --reason TEXT: lift a lockout, erase a user, export a user's data", runUser},
 	{"retention", "retention run: delete what has passed its retention period once and print what went", runRetention},
 	{"audit", "audit [--after ID] [--limit N] [--subject USER_ID]: print the audit log", runAudit},
+	{"authority", "authority add --name NAME (--key PUBKEY | --generate FILE) | list | revoke ID: the institutions that deposit identities and request trails", runAuthority},
 	{"trail", "trail export --user ID --reason WHY | verify FILE [--key VKEY] [--json]: write a person's evidence package; check one offline", runTrail},
 	{"cloudauth-sim", "run the Cloudauth simulator alone (--addr HOST:PORT; key pair from ALIYUN_ACCESS_KEY_ID/SECRET)", runSim},
 }
@@ -96,7 +97,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command accepts --config FILE and reads the environment (see README.md).")
-	fmt.Fprintln(w, "review and user take --operator NAME (default $USER); what they do is recorded in the audit log.")
+	fmt.Fprintln(w, "review, user, trail export and authority take --operator NAME (default $USER); what they do is recorded in the audit log.")
 }
 
 // logger builds the JSON logger for a level.
