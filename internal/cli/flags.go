@@ -84,7 +84,7 @@ func (f *opFlags) parse(env Env, npos int, args []string) (pos, rest []string, e
 		*f.operator = env.Getenv("USER")
 	}
 	if *f.operator == "" {
-		return nil, nil, errors.New("--operator is required")
+		return nil, nil, errors.New("--operator is required (or set $USER)\n" + f.usage)
 	}
 	return args[:npos], rest, nil
 }
