@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,7 +17,9 @@ import (
 	"github.com/realname/realname/internal/app"
 	"github.com/realname/realname/internal/authority"
 	"github.com/realname/realname/internal/config"
+	"github.com/realname/realname/internal/pii"
 	"github.com/realname/realname/internal/realname"
+	"github.com/realname/realname/internal/storage/conformance"
 	sqlstore "github.com/realname/realname/internal/storage/sql"
 	"github.com/realname/realname/internal/trail"
 )
@@ -379,5 +382,45 @@ func TestAuthorityRateLimit(t *testing.T) {
 	}
 	if ra, err := strconv.Atoi(hdr.Get("Retry-After")); err != nil || ra < 1 {
 		t.Fatalf("Retry-After %q", hdr.Get("Retry-After"))
+	}
+}
+
+// TestAuthorityPostgres: a deposit and an evidence package request on
+// PostgreSQL, nonces included.
+func TestAuthorityPostgres(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.DatabaseURL = conformance.PostgresURL(t)
+	keyDir := t.TempDir()
+	files := pii.KeyFiles{RingPath: filepath.Join(keyDir, "ring.json"), IndexPath: filepath.Join(keyDir, "index.key")}
+	if _, err := pii.Generate(files); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Keys.RingFile, cfg.Keys.IndexFile = files.RingPath, files.IndexPath
+	r := start(t, cfg, nil)
+	ac, _ := registerAuthority(t, cfg, "PG 公证处")
+	ac.base = r.URL()
+	body, _ := json.Marshal(depositBody(testName, testNumber, "pg-dep-user"))
+	auth := authority.Sign(ac.key, ac.id, "POST", depositPath, body, time.Now())
+	code, _, raw := ac.send(depositPath, auth, body)
+	var d depositAnswer
+	if err := json.Unmarshal(raw, &d); err != nil || code != 201 || d.Status != "success" || d.Evidence != "authority_deposit" {
+		t.Fatalf("deposit: %d %s", code, raw)
+	}
+	if code, _, raw := ac.send(depositPath, auth, body); code != 401 || errCode(t, raw) != "REPLAYED_NONCE" {
+		t.Fatalf("replay: %d %s", code, raw)
+	}
+	var pr struct {
+		Package json.RawMessage `json:"package"`
+	}
+	if code, _ := ac.post("/api/v1/authority/requests", map[string]any{"id_card_number": testNumber, "legal_basis": "basis",
+		"case_reference": "case-1"}, &pr); code != 200 {
+		t.Fatalf("request: %d", code)
+	}
+	p, err := trail.ParsePackage(pr.Package)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := trail.VerifyPackage(p, trail.VerifyOptions{}); err != nil || !rep.OK {
+		t.Fatalf("package: %v %+v", err, rep.Failed())
 	}
 }
