@@ -194,6 +194,10 @@ func TestAuthorityEndToEnd(t *testing.T) {
 	if !strings.Contains(p.Manifest.RequestedBy, ac.id) || !strings.Contains(p.Manifest.Purpose, "(2026)京长安证字第123号") {
 		t.Errorf("manifest %+v", p.Manifest)
 	}
+	if last, _ := trail.ParseEntry(p.Entries[len(p.Entries)-1].Data); p.Manifest.RequestRef == "" ||
+		last.Kind != trail.KindTrailRequest || last.Ref != p.Manifest.RequestRef {
+		t.Errorf("the package does not end with its own request: %q, %+v", p.Manifest.RequestRef, last)
+	}
 	kinds := map[string]trail.Entry{}
 	for _, pe := range p.Entries {
 		e, err := trail.ParseEntry(pe.Data)

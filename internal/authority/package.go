@@ -15,10 +15,11 @@ type Packager struct {
 	Reader trail.Reader
 }
 
-// Package appends what is queued (the request's own entry among it) and
-// builds the subject's evidence package, naming the request's purpose and
-// the authority.
-func (p *Packager) Package(ctx context.Context, subject, purpose, requestedBy string) (*trail.Package, error) {
+// Package appends what is queued (the request's own entry, whose ref is
+// requestRef, among it) and builds the subject's evidence package, naming
+// the request's purpose and the authority; the package ends with the
+// request's entry.
+func (p *Packager) Package(ctx context.Context, subject, requestRef, purpose, requestedBy string) (*trail.Package, error) {
 	if p == nil || p.Log == nil || p.Reader == nil {
 		return nil, realname.E(realname.KindUnavailable, "TRAIL_UNAVAILABLE", "the trail is not available", nil)
 	}
@@ -32,7 +33,7 @@ func (p *Packager) Package(ctx context.Context, subject, purpose, requestedBy st
 		}
 	}
 	pkg, err := trail.BuildPackage(ctx, p.Log, p.Reader, subject, trail.PackageOptions{
-		Keys: []string{p.Log.VerifierKey()}, Purpose: purpose, RequestedBy: requestedBy})
+		Keys: p.Log.VerifierKeys(), Purpose: purpose, RequestedBy: requestedBy, RequestRef: requestRef})
 	if errors.Is(err, trail.ErrNotFound) {
 		return nil, realname.E(realname.KindNotFound, realname.CodeNotFound, "no evidence is held for this ID number", nil)
 	}

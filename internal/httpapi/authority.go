@@ -98,12 +98,12 @@ func (s *Server) handleAuthorityRequest(w http.ResponseWriter, r *http.Request, 
 		renderError(w, r, s.log, err)
 		return
 	}
-	subject, err := s.svc.AuthorityRequest(r.Context(), v.Authority, b.CertType, b.IDCardNumber, b.LegalBasis, b.CaseReference)
+	subject, ref, err := s.svc.AuthorityRequest(r.Context(), v.Authority, b.CertType, b.IDCardNumber, b.LegalBasis, b.CaseReference)
 	if err != nil {
 		renderError(w, r, s.log, err)
 		return
 	}
-	p, err := s.packager.Package(r.Context(), subject, "legal basis: "+b.LegalBasis+"; case: "+b.CaseReference,
+	p, err := s.packager.Package(r.Context(), subject, ref, "legal basis: "+b.LegalBasis+"; case: "+b.CaseReference,
 		"authority "+v.Authority.Name+" ("+v.Authority.ID+")")
 	if err != nil {
 		renderError(w, r, s.log, err)

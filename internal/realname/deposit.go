@@ -420,49 +420,51 @@ func hashClaimCode(code string) []byte {
 // package of the person with idNumber: an audit entry about the user bound
 // to the person (or, if none, about the person id), which the person sees
 // in their export, and a trail.request entry under the person's handle. It
-// returns the handle to package. An unknown or erased person is
+// returns the handle to package and the ref of the request's entry (for
+// trail.PackageOptions.RequestRef). An unknown or erased person is
 // ErrNotFound-kind, saying nothing more.
-func (s *Service) AuthorityRequest(ctx context.Context, a Authority, certType, idNumber, legalBasis, caseRef string) (string, error) {
+func (s *Service) AuthorityRequest(ctx context.Context, a Authority, certType, idNumber, legalBasis, caseRef string) (subject, ref string, err error) {
 	if a.ID == "" || a.Revoked() {
-		return "", E(KindUnauthorized, "INVALID_AUTHORITY", "unknown or revoked authority", nil)
+		return "", "", E(KindUnauthorized, "INVALID_AUTHORITY", "unknown or revoked authority", nil)
 	}
 	if !validLabel(legalBasis, 2, 200) {
-		return "", E(KindInvalid, CodeInvalidRequest, "legal_basis must be 2–200 printable characters", nil)
+		return "", "", E(KindInvalid, CodeInvalidRequest, "legal_basis must be 2–200 printable characters", nil)
 	}
 	if !validLabel(caseRef, 2, 100) {
-		return "", E(KindInvalid, CodeInvalidRequest, "case_reference must be 2–100 printable characters", nil)
+		return "", "", E(KindInvalid, CodeInvalidRequest, "case_reference must be 2–100 printable characters", nil)
 	}
 	now := s.clock()
 	dt, err := idnum.ParseDocType(certType)
 	if err != nil {
-		return "", E(KindInvalid, CodeInvalidCertType, "cert_type is not a known document type", err)
+		return "", "", E(KindInvalid, CodeInvalidCertType, "cert_type is not a known document type", err)
 	}
 	number, err := idnum.Parse(dt, idNumber, now)
 	if err != nil {
-		return "", E(KindInvalid, CodeInvalidIDNumber, "id_card_number is not a valid "+string(dt)+" number", err)
+		return "", "", E(KindInvalid, CodeInvalidIDNumber, "id_card_number is not a valid "+string(dt)+" number", err)
 	}
 	notFound := E(KindNotFound, CodeNotFound, "no evidence is held for this ID number", nil)
 	p, err := s.store.PersonByIndex(ctx, s.keys.index.Sum(indexPurposeNumber, number.Value()))
 	if errors.Is(err, ErrNotFound) {
-		return "", notFound
+		return "", "", notFound
 	}
 	if err != nil {
-		return "", fmt.Errorf("find person: %w", err)
+		return "", "", fmt.Errorf("find person: %w", err)
 	}
 	h, err := s.subject(ctx, s.store, p.ID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if h == "" {
-		return "", notFound
+		return "", "", notFound
 	}
-	subject := p.ID
+	subject = p.ID
 	if u, err := s.store.UserByPerson(ctx, p.ID); err == nil {
 		subject = u.UserID
 	} else if !errors.Is(err, ErrNotFound) {
-		return "", fmt.Errorf("find binding: %w", err)
+		return "", "", fmt.Errorf("find binding: %w", err)
 	}
 	reason := "legal basis: " + legalBasis + "; case: " + caseRef
+	ref = newID("tr")
 	err = s.inTx(ctx, func(tx Tx) error {
 		if err := tx.Audit(ctx, AuditEntry{At: now, ActorKind: ActorAuthority, Actor: a.ID, Action: "authority.request",
 			Subject: subject, Target: p.ID, Fields: []string{}, Reason: reason}); err != nil {
@@ -472,11 +474,11 @@ func (s *Service) AuthorityRequest(ctx context.Context, a Authority, certType, i
 		if !ok {
 			return nil
 		}
-		return tt.queue(ctx, trail.Event{Kind: trail.KindTrailRequest, Subject: h, Time: now,
+		return tt.queue(ctx, trail.Event{Kind: trail.KindTrailRequest, Subject: h, Ref: ref, Time: now,
 			Attrs: map[string]string{"by": ActorAuthority, "authority": a.ID}})
 	})
 	if err != nil {
-		return "", fmt.Errorf("record authority request: %w", err)
+		return "", "", fmt.Errorf("record authority request: %w", err)
 	}
-	return h, nil
+	return h, ref, nil
 }
