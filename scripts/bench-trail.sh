@@ -13,9 +13,11 @@
 #
 # Environment (defaults):
 #   RUNS=5              runs per benchmark and database (go test -count)
-#   APPENDS=20000       appends per run of BenchmarkTrailAppend (-benchtime=Nx)
+#   APPENDS=50000       appends per run of BenchmarkTrailAppend (-benchtime=Nx)
 #   PROOFS=2000         proofs per run of BenchmarkTrailInclusionProof
 #   REALNAME_BENCH_APPENDERS=64      concurrent appenders, one event per Append
+#   REALNAME_BENCH_TRAIL_PROCESSES=1 pools (processes) the appenders are spread over,
+#                       a trail.Log each, sharing the database
 #   REALNAME_BENCH_TRAIL_SIZE=100000 entries of the log the proofs are built in
 #   REALNAME_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 #                       PostgreSQL server (a fresh schema per run, dropped after);
@@ -24,10 +26,11 @@
 set -euo pipefail
 
 RUNS=${RUNS:-5}
-APPENDS=${APPENDS:-20000}
+APPENDS=${APPENDS:-50000}
 PROOFS=${PROOFS:-2000}
 export REALNAME_BENCH_APPENDERS=${REALNAME_BENCH_APPENDERS:-64}
 export REALNAME_BENCH_TRAIL_SIZE=${REALNAME_BENCH_TRAIL_SIZE:-100000}
+export REALNAME_BENCH_TRAIL_PROCESSES=${REALNAME_BENCH_TRAIL_PROCESSES:-1}
 PG=${REALNAME_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 
 cd "$(dirname "$0")/.."
@@ -73,7 +76,7 @@ else
 	fi
 fi
 for db in $DBS; do
-	echo "== $db: $RUNS runs × $APPENDS appends by $REALNAME_BENCH_APPENDERS appenders; $RUNS runs × $PROOFS proofs in a log of $REALNAME_BENCH_TRAIL_SIZE"
+	echo "== $db: $RUNS runs × $APPENDS appends by $REALNAME_BENCH_APPENDERS appenders in $REALNAME_BENCH_TRAIL_PROCESSES process(es); $RUNS runs × $PROOFS proofs in a log of $REALNAME_BENCH_TRAIL_SIZE"
 	run TrailAppend "$db" "$APPENDS"
 	run TrailInclusionProof "$db" "$PROOFS"
 done

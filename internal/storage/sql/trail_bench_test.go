@@ -29,19 +29,30 @@ func benchEnvInt(name string, def int) int {
 // b.N appends in all, on one Log (the group commit batches them). It
 // reports appends/s and the append latency's median and 99th percentile,
 // and the share of appends durable within 300 ms.
+//
+// With REALNAME_BENCH_TRAIL_PROCESSES=n (1) the appenders are spread over n
+// pools on the database, a Log each, as n processes of the service would
+// share it.
 func BenchmarkTrailAppend(b *testing.B) {
 	appenders := benchEnvInt("REALNAME_BENCH_APPENDERS", 64)
+	procs := benchEnvInt("REALNAME_BENCH_TRAIL_PROCESSES", 1)
 	for name, url := range backends(b) {
 		b.Run(name, func(b *testing.B) {
-			st := openMigrated(b, url(b))
-			l := trailtest.NewLog(b, st, trailtest.NewKey(b))
+			u := url(b)
+			k := trailtest.NewKey(b)
+			st := openMigrated(b, u)
+			logs := []*trail.Log{trailtest.NewLog(b, st, k)}
+			for len(logs) < procs {
+				logs = append(logs, trailtest.NewLog(b, openMigrated(b, u), k))
+			}
 			ctx := b.Context()
 			lat := make([]time.Duration, b.N)
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			b.ResetTimer()
 			start := time.Now()
-			for range appenders {
+			for g := range appenders {
+				l := logs[g%len(logs)]
 				wg.Go(func() {
 					for {
 						i := next.Add(1) - 1
