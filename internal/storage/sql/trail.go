@@ -34,7 +34,9 @@ var _ trail.Store = (*Store)(nil)
 // sequencers of all processes sharing the file run one at a time.
 // PostgreSQL: the transaction (READ COMMITTED) first takes
 // pg_advisory_xact_lock on a fixed key, released when it ends; every
-// statement after it sees what the previous holder committed.
+// statement after it sees what the previous holder committed. The lock is
+// database-wide: logs in different schemas of one database (tests) wait
+// for each other too, which is slower but correct.
 //
 // Sequence runs fn once and never retries: the sequencer's only conflict
 // is the lock, which it waits for, and a failed commit may have been
