@@ -9,7 +9,9 @@
 # SQLite is a file in TMPDIR with the store's normal pragmas (WAL,
 # synchronous=NORMAL: a commit is not fsynced, a checkpoint is); PostgreSQL
 # runs with its server's settings (shown). The appenders, the sequencer and
-# PostgreSQL share this machine's cores.
+# PostgreSQL share this machine's cores; "cpu µs/append" is the benchmark
+# process's CPU time per append (PostgreSQL's server not included), the
+# figure that other work on the machine changes least.
 #
 # Environment (defaults):
 #   RUNS=5              runs per benchmark and database (go test -count)
@@ -87,14 +89,15 @@ echo "== medians of $RUNS runs"
 awk "$MEDIAN_AWK"'
 	{ v[$1, $2, $3] = v[$1, $2, $3] " " $4 }
 	END {
-		printf "%-9s %10s %12s %12s %16s %18s %16s\n", "database", "appends/s", "p50 ms", "p99 ms", "≤300 ms (%)", "proof median µs", "proof p99 µs"
+		printf "%-9s %10s %8s %8s %12s %16s %16s %14s\n", "database", "appends/s", "p50 ms", "p99 ms", "≤300 ms (%)", "cpu µs/append", "proof median µs", "proof p99 µs"
 		split("sqlite postgres", D, " ")
 		for (k = 1; k <= 2; k++) {
 			db = D[k]
 			if (!((db, "TrailAppend", "appends/s") in v)) continue
-			printf "%-9s %10.0f %12.2f %12.2f %16.2f %18.1f %16.1f\n", db,
+			printf "%-9s %10.0f %8.2f %8.2f %12.2f %16.1f %16.1f %14.1f\n", db,
 				median(v[db, "TrailAppend", "appends/s"]), median(v[db, "TrailAppend", "p50-ms"]),
 				median(v[db, "TrailAppend", "p99-ms"]), median(v[db, "TrailAppend", "within-300ms-%"]),
+				median(v[db, "TrailAppend", "cpu-µs/append"]),
 				median(v[db, "TrailInclusionProof", "median-µs"]), median(v[db, "TrailInclusionProof", "p99-µs"])
 		}
 	}' "$WORK/results"
