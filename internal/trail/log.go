@@ -207,32 +207,54 @@ func (l *Log) Append(ctx context.Context, events ...Event) ([]Receipt, error) {
 }
 
 // lead commits pending appends, batch after batch, until none is left.
+//
+// A batch is taken from the pending appends inside the transaction, once
+// the store's sequencer lock is held: appends that arrive while another
+// process holds the lock join the batch instead of waiting for the next
+// one (taking it before waiting for the lock left batches of one or two
+// entries when two processes shared a store).
 func (l *Log) lead() {
 	for {
-		l.mu.Lock()
 		var batch []*appendReq
-		n := 0
-		for len(l.pending) > 0 && (n == 0 || n+len(l.pending[0].events) <= l.maxBatch) {
-			n += len(l.pending[0].events)
-			batch = append(batch, l.pending[0])
-			l.pending = l.pending[1:]
+		taken := false
+		take := func() []*appendReq {
+			if !taken {
+				batch, taken = l.takeBatch(), true
+			}
+			return batch
 		}
-		if len(batch) == 0 {
-			l.leading = false
-			l.mu.Unlock()
-			return
-		}
-		l.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err := l.commit(ctx, batch, 0)
+		_, err := l.commit(ctx, take, 0)
 		cancel()
+		take() // if the transaction failed before its function ran
 		for _, r := range batch {
 			if err != nil {
 				r.err = err
 			}
 			close(r.done)
 		}
+		l.mu.Lock()
+		if len(l.pending) == 0 {
+			l.leading = false
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
 	}
+}
+
+// takeBatch removes up to maxBatch events' worth of pending appends.
+func (l *Log) takeBatch() []*appendReq {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var batch []*appendReq
+	n := 0
+	for len(l.pending) > 0 && (n == 0 || n+len(l.pending[0].events) <= l.maxBatch) {
+		n += len(l.pending[0].events)
+		batch = append(batch, l.pending[0])
+		l.pending = l.pending[1:]
+	}
+	return batch
 }
 
 // DrainOutbox appends up to max events queued in the store's outbox by
@@ -244,9 +266,11 @@ func (l *Log) DrainOutbox(ctx context.Context, max int) (int, error) {
 	return l.commit(ctx, nil, max)
 }
 
-// commit appends the events of reqs, preceded by up to outbox events from
-// the outbox, in one Sequence transaction, and fills in the receipts.
-func (l *Log) commit(ctx context.Context, reqs []*appendReq, outbox int) (int, error) {
+// commit appends the events of the appends take returns (take may be
+// nil), preceded by up to outbox events from the outbox, in one Sequence
+// transaction, and fills in the receipts. take is called inside the
+// transaction, with the sequencer lock held.
+func (l *Log) commit(ctx context.Context, take func() []*appendReq, outbox int) (int, error) {
 	var (
 		newSize     int64
 		newFrontier map[int64]tlog.Hash
@@ -255,6 +279,10 @@ func (l *Log) commit(ctx context.Context, reqs []*appendReq, outbox int) (int, e
 	l.seq.Lock()
 	defer l.seq.Unlock()
 	err := l.store.Sequence(ctx, func(tx SequenceTx) error {
+		var reqs []*appendReq
+		if take != nil {
+			reqs = take()
+		}
 		if err := l.sync(ctx, tx); err != nil {
 			return err
 		}
