@@ -47,7 +47,31 @@ func (s *Store) Sequence(ctx context.Context, fn func(trail.SequenceTx) error) e
 	if err := s.prepareTrail(ctx); err != nil {
 		return fmt.Errorf("sqlstore: trail: prepare: %w", err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	var err error
+	if s.dialect == dialectSQLite {
+		// The store runs SQLite with synchronous=NORMAL: a commit reaches
+		// the WAL but is fsynced only at the next checkpoint, so a power
+		// cut may lose it. An append is acknowledged as durable, so the
+		// sequencer's transaction commits with synchronous=FULL (which
+		// also makes every earlier commit in the WAL durable).
+		conn, cerr := s.db.Conn(ctx)
+		if cerr != nil {
+			return fmt.Errorf("sqlstore: trail: connection: %w", cerr)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous=FULL`); err != nil {
+			return fmt.Errorf("sqlstore: trail: synchronous: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous=NORMAL`); err != nil {
+				s.log.WarnContext(ctx, "trail: synchronous not restored", "err", err)
+			}
+		}()
+		tx, err = conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = s.db.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: trail: begin: %w", err)
 	}
