@@ -6,8 +6,9 @@
 # (BenchmarkTrailInclusionProof). Runs each RUNS times per database and
 # prints medians.
 #
-# SQLite is a file in TMPDIR with the store's normal pragmas (WAL,
-# synchronous=NORMAL: a commit is not fsynced, a checkpoint is); PostgreSQL
+# SQLite is a file in TMPDIR with the store's pragmas (WAL; the trail's
+# sequencer commits with synchronous=FULL, an fsync per batch, so that an
+# acknowledged append is durable); PostgreSQL
 # runs with its server's settings (shown). The appenders, the sequencer and
 # PostgreSQL share this machine's cores; "cpu µs/append" is the benchmark
 # process's CPU time per append (PostgreSQL's server not included), the
