@@ -245,12 +245,7 @@ func TestKeysAreNeverRegeneratedOverData(t *testing.T) {
 
 func get(t *testing.T, u string) []byte {
 	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	_, b := getPublic(t, u)
 	return b
 }
 

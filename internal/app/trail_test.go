@@ -76,17 +76,7 @@ func TestTrailEndToEnd(t *testing.T) {
 	if code != 200 || err != nil {
 		t.Fatalf("key: %d %v", code, err)
 	}
-	var cp trail.Checkpoint
-	for deadline := time.Now().Add(10 * time.Second); cp.Size <= q.Receipt.Index; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no checkpoint covers entry %d", q.Receipt.Index)
-		}
-		if code, b := getPublic(t, r.URL()+"/trail/checkpoint"); code == 200 {
-			if cp, _, err = trail.OpenCheckpoint(b, note.VerifierList(verifier)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	cp := waitCheckpoint(t, r.URL(), note.VerifierList(verifier), q.Receipt.Index+1)
 	code, b := getPublic(t, r.URL()+"/trail/proof/inclusion?index="+strconv.FormatInt(q.Receipt.Index, 10)+"&size="+strconv.FormatInt(cp.Size, 10))
 	var p struct {
 		Proof []tlog.Hash `json:"proof"`

@@ -110,23 +110,10 @@ func ParseRequest(b []byte) (RequestBody, error) {
 		return RequestBody{}, realname.E(realname.KindInvalid, realname.CodeInvalidIDNumber, "id_card_number is required (at most 64 characters)", nil)
 	case !within(r.CertType, maxTypeField):
 		return RequestBody{}, realname.E(realname.KindInvalid, realname.CodeInvalidCertType, "cert_type is too long", nil)
-	case !printable(r.LegalBasis, 2, 200):
+	case !realname.ValidLabel(r.LegalBasis, 2, 200):
 		return RequestBody{}, invalid("legal_basis must be 2–200 printable characters")
-	case !printable(r.CaseReference, 2, 100):
+	case !realname.ValidLabel(r.CaseReference, 2, 100):
 		return RequestBody{}, invalid("case_reference must be 2–100 printable characters")
 	}
 	return r, nil
-}
-
-// printable reports whether s has min–max characters and no control
-// characters or invalid UTF-8.
-func printable(s string, min, max int) bool {
-	n := 0
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == 0xfffd || r >= 0x80 && r < 0xa0 {
-			return false
-		}
-		n++
-	}
-	return n >= min && n <= max
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"strings"
 	"testing"
+
+	"github.com/realname/realname/internal/realname"
 )
 
 // FuzzParseHeader: the parser never panics, and what it accepts formats
@@ -47,7 +49,7 @@ func FuzzParseBodies(f *testing.F) {
 			}
 		}
 		if r, err := ParseRequest(b); err == nil {
-			if !printable(r.LegalBasis, 2, 200) || !printable(r.CaseReference, 2, 100) ||
+			if !realname.ValidLabel(r.LegalBasis, 2, 200) || !realname.ValidLabel(r.CaseReference, 2, 100) ||
 				strings.ContainsRune(r.LegalBasis, 0) || len([]rune(r.IDCardNumber)) > maxNumberField {
 				t.Fatalf("accepted out of bounds: %+v", r)
 			}

@@ -32,7 +32,7 @@ func Register(ctx context.Context, st Store, name string, pub ed25519.PublicKey,
 	if !realname.ValidOperatorName(operator) {
 		return realname.Authority{}, errors.New("the operator's name must be 1–64 printable characters (--operator)")
 	}
-	if !printable(name, 2, 100) {
+	if !realname.ValidLabel(name, 2, 100) {
 		return realname.Authority{}, errors.New("the authority's name must be 2–100 printable characters")
 	}
 	if len(pub) != ed25519.PublicKeySize {

@@ -101,47 +101,40 @@ type proofAnswer struct {
 }
 
 func (s *Server) handleTrailInclusion(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	i, ok := trailNumber(w, r, s, "index", q.Get("index"))
-	if !ok {
-		return
-	}
-	n, ok := trailNumber(w, r, s, "size", q.Get("size"))
-	if !ok {
-		return
-	}
-	p, err := s.trail.InclusionProof(r.Context(), i, n)
-	if errors.Is(err, trail.ErrBadRange) {
-		renderError(w, r, s.log, errTrailRange)
-		return
-	}
-	if err != nil {
-		renderError(w, r, s.log, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, proofAnswer{Index: &i, TreeSize: &n, Proof: nonNil(p)})
+	s.trailProof(w, r, "index", "size", func(i, n int64) (proofAnswer, error) {
+		p, err := s.trail.InclusionProof(r.Context(), i, n)
+		return proofAnswer{Index: &i, TreeSize: &n, Proof: nonNil(p)}, err
+	})
 }
 
 func (s *Server) handleTrailConsistency(w http.ResponseWriter, r *http.Request) {
+	s.trailProof(w, r, "old", "new", func(old, n int64) (proofAnswer, error) {
+		p, err := s.trail.ConsistencyProof(r.Context(), old, n)
+		return proofAnswer{OldSize: &old, NewSize: &n, Proof: nonNil(p)}, err
+	})
+}
+
+// trailProof answers a proof whose two numbers are the query parameters
+// a and b.
+func (s *Server) trailProof(w http.ResponseWriter, r *http.Request, a, b string, prove func(x, y int64) (proofAnswer, error)) {
 	q := r.URL.Query()
-	old, ok := trailNumber(w, r, s, "old", q.Get("old"))
+	x, ok := trailNumber(w, r, s, a, q.Get(a))
 	if !ok {
 		return
 	}
-	n, ok := trailNumber(w, r, s, "new", q.Get("new"))
+	y, ok := trailNumber(w, r, s, b, q.Get(b))
 	if !ok {
 		return
 	}
-	p, err := s.trail.ConsistencyProof(r.Context(), old, n)
+	ans, err := prove(x, y)
 	if errors.Is(err, trail.ErrBadRange) {
-		renderError(w, r, s.log, errTrailRange)
-		return
+		err = errTrailRange
 	}
 	if err != nil {
 		renderError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, proofAnswer{OldSize: &old, NewSize: &n, Proof: nonNil(p)})
+	writeJSON(w, http.StatusOK, ans)
 }
 
 func nonNil(p []tlog.Hash) []tlog.Hash {

@@ -427,10 +427,10 @@ func (s *Service) AuthorityRequest(ctx context.Context, a Authority, certType, i
 	if a.ID == "" || a.Revoked() {
 		return "", "", E(KindUnauthorized, "INVALID_AUTHORITY", "unknown or revoked authority", nil)
 	}
-	if !validLabel(legalBasis, 2, 200) {
+	if !ValidLabel(legalBasis, 2, 200) {
 		return "", "", E(KindInvalid, CodeInvalidRequest, "legal_basis must be 2–200 printable characters", nil)
 	}
-	if !validLabel(caseRef, 2, 100) {
+	if !ValidLabel(caseRef, 2, 100) {
 		return "", "", E(KindInvalid, CodeInvalidRequest, "case_reference must be 2–100 printable characters", nil)
 	}
 	now := s.clock()

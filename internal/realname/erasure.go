@@ -46,7 +46,7 @@ func (a Actor) validate() error {
 	case ActorOperator:
 		return Operator{Name: a.Name, Reason: a.Reason}.validate()
 	case ActorPlatform, ActorAuthority:
-		if validLabel(a.Name, 1, 128) {
+		if ValidLabel(a.Name, 1, 128) {
 			return nil
 		}
 	}

@@ -60,7 +60,7 @@ type Operator struct {
 
 // ValidOperatorName reports whether name is an acceptable operator name:
 // 1–64 characters of valid UTF-8 without control characters.
-func ValidOperatorName(name string) bool { return validLabel(name, 1, 64) }
+func ValidOperatorName(name string) bool { return ValidLabel(name, 1, 64) }
 
 var errOperatorName = E(KindInvalid, CodeInvalidRequest, "the operator's name must be 1–64 printable characters", nil)
 
@@ -69,15 +69,15 @@ func (o Operator) validate() error {
 	if !ValidOperatorName(o.Name) {
 		return errOperatorName
 	}
-	if !validLabel(o.Reason, 2, 500) {
+	if !ValidLabel(o.Reason, 2, 500) {
 		return E(KindInvalid, CodeReasonRequired, "state a reason (2–500 printable characters)", nil)
 	}
 	return nil
 }
 
-// validLabel reports whether s has min–max characters and no control
+// ValidLabel reports whether s has min–max characters and no control
 // characters or invalid UTF-8.
-func validLabel(s string, min, max int) bool {
+func ValidLabel(s string, min, max int) bool {
 	n := 0
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || r == 0xfffd || r >= 0x80 && r < 0xa0 {
