@@ -65,8 +65,10 @@ type Deposit struct {
 	CreatedAt   time.Time
 	// Signature is the authority's Ed25519 signature over the signed
 	// request; BodyHash the SHA-256 of the request's body it covers;
-	// SignedMessage the whole message signed (no personal data: the body
-	// is in it only as its hash).
+	// SignedMessage the whole message signed. The body holds the name and
+	// number, so its plain hash would let whoever reads the database
+	// confirm a guessed identity: the store keeps the three sealed with
+	// the person's data key (sealDepositEvidence), gone with an erasure.
 	Signature     []byte
 	BodyHash      []byte
 	SignedMessage []byte
@@ -200,6 +202,9 @@ func (s *Service) Deposit(ctx context.Context, r DepositRequest) (DepositResult,
 		d := Deposit{ID: res.DepositID, AuthorityID: r.Authority.ID, PersonID: person.ID, Method: r.Method,
 			VerifiedAt: r.VerifiedAt.UTC().Truncate(time.Microsecond), CreatedAt: now,
 			Signature: r.Signature, BodyHash: r.BodyHash, SignedMessage: r.SignedMessage}
+		if err := s.keys.sealDepositEvidence(person, &d); err != nil {
+			return err
+		}
 		if err := dtx.InsertDeposit(ctx, d); err != nil {
 			return fmt.Errorf("insert deposit: %w", err)
 		}
@@ -481,4 +486,21 @@ func (s *Service) AuthorityRequest(ctx context.Context, a Authority, certType, i
 		return "", "", fmt.Errorf("record authority request: %w", err)
 	}
 	return h, ref, nil
+}
+
+// sealDepositEvidence seals the deposit's signature, body hash and signed
+// message with the person's data key, each bound to the deposit and its
+// column.
+func (k *keyState) sealDepositEvidence(p Person, d *Deposit) error {
+	for _, f := range []struct {
+		name string
+		v    *[]byte
+	}{{"signature", &d.Signature}, {"body_hash", &d.BodyHash}, {"signed_message", &d.SignedMessage}} {
+		ct, err := k.sealWith(p, *f.v, "deposit|"+d.ID+"|"+f.name)
+		if err != nil {
+			return err
+		}
+		*f.v = ct
+	}
+	return nil
 }
