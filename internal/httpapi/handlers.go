@@ -142,17 +142,20 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 		FailReason       string         `json:"fail_reason"`
 		Receipt          *trail.Receipt `json:"receipt"`
 	}{true, v.CertifyID, v.UserID, string(v.Status), v.Status == realname.StatusSuccess,
-		timeOrNil(v.CompletedAt), timeOrNil(v.ExpiresAt), score, v.FailReason, s.receipt(r, v.CertifyID)})
+		timeOrNil(v.CompletedAt), timeOrNil(v.ExpiresAt), score, v.FailReason, s.receipt(r, v)})
 }
 
-// receipt is where the trail's newest entry about a session is, or nil
-// without a trail or while its event is still queued (the sequencer
-// appends queued events within a second). With the index the platform
-// or the person fetches an inclusion proof from /trail/proof/inclusion.
-func (s *Server) receipt(r *http.Request, certifyID string) *trail.Receipt {
-	if s.trail == nil {
+// receipt is where the trail's newest entry about an ended session (its
+// result) is, or nil: without a trail, while the session is open (clients
+// poll then, and each look-up is a query), or while its event is still
+// queued (the sequencer appends queued events every 100 ms). With the
+// index the platform or the person fetches an inclusion proof from
+// /trail/proof/inclusion.
+func (s *Server) receipt(r *http.Request, v realname.Verification) *trail.Receipt {
+	if s.trail == nil || v.Status.Open() {
 		return nil
 	}
+	certifyID := v.CertifyID
 	rc, err := s.trail.Receipt(r.Context(), certifyID)
 	if err != nil {
 		if !errors.Is(err, trail.ErrNotFound) {
