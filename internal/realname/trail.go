@@ -41,7 +41,7 @@ func (s *Service) inTx(ctx context.Context, fn func(Tx) error) error {
 		if !ok {
 			return errors.New("trail: the store's transactions cannot queue trail events")
 		}
-		return fn(&trailTx{Tx: tx, q: q, s: s, seen: map[string]Status{}})
+		return fn(&trailTx{Tx: tx, q: q, s: s, seen: map[string]Status{}, persons: map[string]Person{}})
 	})
 }
 
@@ -51,6 +51,42 @@ type trailTx struct {
 	q    TrailQueue
 	s    *Service
 	seen map[string]Status // a session's status when this transaction first read it
+	// persons this transaction read or wrote, so that deriving a handle
+	// needs no second read of the same row.
+	persons map[string]Person
+}
+
+func (t *trailTx) Person(ctx context.Context, id string) (Person, error) {
+	if p, ok := t.persons[id]; ok {
+		return p, nil
+	}
+	p, err := t.Tx.Person(ctx, id)
+	if err == nil {
+		t.persons[id] = p
+	}
+	return p, err
+}
+
+func (t *trailTx) PersonByIndex(ctx context.Context, index []byte) (Person, error) {
+	p, err := t.Tx.PersonByIndex(ctx, index)
+	if err == nil {
+		t.persons[p.ID] = p
+	}
+	return p, err
+}
+
+func (t *trailTx) InsertPerson(ctx context.Context, p Person) error {
+	delete(t.persons, p.ID)
+	if err := t.Tx.InsertPerson(ctx, p); err != nil {
+		return err
+	}
+	t.persons[p.ID] = p
+	return nil
+}
+
+func (t *trailTx) UpdatePerson(ctx context.Context, p Person) error {
+	delete(t.persons, p.ID) // UpdatePerson may change nothing (an erased person): read again
+	return t.Tx.UpdatePerson(ctx, p)
 }
 
 func (t *trailTx) LockVerification(ctx context.Context, certifyID string) (Verification, error) {
@@ -93,10 +129,11 @@ func (t *trailTx) UpdateVerification(ctx context.Context, v Verification) error 
 // ErasePerson records the erasure under the person's handle while the
 // handle can still be derived, then erases.
 func (t *trailTx) ErasePerson(ctx context.Context, id string, newIndex []byte, at time.Time) error {
-	h, err := t.s.subject(ctx, t.Tx, id)
+	h, err := t.s.subject(ctx, t, id)
 	if err != nil {
 		return err
 	}
+	delete(t.persons, id)
 	if h != "" {
 		if err := t.queue(ctx, trail.Event{Kind: trail.KindErasure, Subject: h, Time: at}); err != nil {
 			return err
@@ -107,7 +144,7 @@ func (t *trailTx) ErasePerson(ctx context.Context, id string, newIndex []byte, a
 
 // record queues an entry of the given kind about v.
 func (t *trailTx) record(ctx context.Context, v Verification, kind string) error {
-	h, err := t.s.subject(ctx, t.Tx, v.PersonID)
+	h, err := t.s.subject(ctx, t, v.PersonID)
 	if err != nil {
 		return err
 	}
