@@ -13,7 +13,7 @@ import (
 	"github.com/realname/realname/internal/trail"
 )
 
-// The trail's tables (migration 0005) are trail_entries, trail_hashes,
+// The trail's tables (migration 0005) are trail_entries (with the stored hashes each entry wrote),
 // trail_heads, trail_checkpoints and trail_outbox. Only Sequence writes
 // them, except trail_outbox, where TrailEnqueue queues events from any
 // transaction of the service.
@@ -225,11 +225,13 @@ const (
 	selectOutbox            = `SELECT id, event FROM trail_outbox ORDER BY id LIMIT ?`
 )
 
+// selectHashes reads the stored hashes of entries: a stored hash lives in
+// the row of the entry that completed its subtree (see hashes).
 func selectHashes(d dialect) string {
 	if d == dialectPostgres { // see selectHeads
-		return `SELECT h.idx, h.hash FROM unnest(?::bigint[]) AS u(idx) JOIN trail_hashes h ON h.idx = u.idx`
+		return `SELECT e.idx, e.hashes FROM unnest(?::bigint[]) AS u(idx) JOIN trail_entries e ON e.idx = u.idx`
 	}
-	return `SELECT idx, hash FROM trail_hashes WHERE ` + inList(d, "idx")
+	return `SELECT idx, hashes FROM trail_entries WHERE ` + inList(d, "idx")
 }
 
 // selectHeads: on PostgreSQL a join with the unnested array, which the
@@ -251,7 +253,7 @@ func sqliteTrailStatements() []string {
 	d := dialectSQLite
 	qs := []string{selectSize, selectEntries, selectSubjectEntries, selectLatestCheckpoint, selectCheckpointAtLeast,
 		insertCheckpoint, selectOutbox, selectHashes(d), selectHeads(d), deleteOutbox(d)}
-	for _, m := range []multiInsert{insertEntries, insertHashes, upsertHeads} {
+	for _, m := range []multiInsert{insertEntries, upsertHeads} {
 		for _, k := range sqliteRowsPerInsert {
 			qs = append(qs, m.text(k))
 		}
@@ -293,20 +295,34 @@ func (db trailDB) hashes(ctx context.Context, indexes []int64) ([]tlog.Hash, err
 	if len(indexes) == 0 {
 		return []tlog.Hash{}, nil
 	}
-	found := make(map[int64]tlog.Hash, len(indexes))
-	list, err := db.list(indexes)
+	// Stored hash x = (level, k) was written by the entry that completed
+	// subtree k of that level, ((k+1) << level) - 1, as its level-th hash.
+	records := make([]int64, 0, len(indexes))
+	seen := make(map[int64]bool, len(indexes))
+	for _, x := range indexes {
+		if x < 0 {
+			return nil, fmt.Errorf("sqlstore: trail stored hash %d: %w", x, trail.ErrNotFound)
+		}
+		level, k := tlog.SplitStoredHashIndex(x)
+		if r := (k+1)<<uint(level) - 1; !seen[r] {
+			seen[r] = true
+			records = append(records, r)
+		}
+	}
+	found := make(map[int64][]byte, len(records))
+	list, err := db.list(records)
 	if err == nil {
 		err = db.each(ctx, selectHashes(db.s.dialect), []any{list},
 			func(rows *sql.Rows) error {
-				var x int64
-				var h []byte
-				if err := rows.Scan(&x, &h); err != nil {
+				var r int64
+				var hs []byte
+				if err := rows.Scan(&r, &hs); err != nil {
 					return err
 				}
-				if len(h) != tlog.HashSize {
-					return fmt.Errorf("stored hash %d has %d bytes", x, len(h))
+				if len(hs) == 0 || len(hs)%tlog.HashSize != 0 {
+					return fmt.Errorf("entry %d has %d bytes of stored hashes", r, len(hs))
 				}
-				found[x] = tlog.Hash(h)
+				found[r] = hs
 				return nil
 			})
 	}
@@ -315,11 +331,12 @@ func (db trailDB) hashes(ctx context.Context, indexes []int64) ([]tlog.Hash, err
 	}
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
-		h, ok := found[x]
-		if !ok {
+		level, k := tlog.SplitStoredHashIndex(x)
+		hs, ok := found[(k+1)<<uint(level)-1]
+		if !ok || (level+1)*tlog.HashSize > len(hs) {
 			return nil, fmt.Errorf("sqlstore: trail stored hash %d: %w", x, trail.ErrNotFound)
 		}
-		out[i] = h
+		out[i] = tlog.Hash(hs[level*tlog.HashSize : (level+1)*tlog.HashSize])
 	}
 	return out, nil
 }

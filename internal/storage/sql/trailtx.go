@@ -144,6 +144,23 @@ func checkBatch(b *trail.Batch, size int64) error {
 	return nil
 }
 
+// entryHashes splits a batch's stored hashes by the entry that wrote
+// them: entry n wrote those from tlog.StoredHashIndex(0, n) up to
+// StoredHashIndex(0, n+1), concatenated here.
+func entryHashes(b *trail.Batch) [][]byte {
+	out := make([][]byte, len(b.Entries))
+	at := int64(0)
+	for i, e := range b.Entries {
+		k := tlog.StoredHashIndex(0, e.Index+1) - tlog.StoredHashIndex(0, e.Index)
+		buf := make([]byte, 0, k*tlog.HashSize)
+		for _, h := range b.Hashes[at : at+k] {
+			buf = append(buf, h[:]...)
+		}
+		out[i], at = buf, at+k
+	}
+	return out
+}
+
 func (t *trailTx) appendPostgres(ctx context.Context, b *trail.Batch) error {
 	n := len(b.Entries)
 	idx, seq := make([]int64, n), make([]int64, n)
@@ -152,19 +169,10 @@ func (t *trailTx) appendPostgres(ctx context.Context, b *trail.Batch) error {
 	for i, e := range b.Entries {
 		idx[i], data[i], hash[i], kind[i], subject[i], seq[i], ref[i] = e.Index, e.Data, e.Hash[:], e.Kind, e.Subject, e.Seq, e.Ref
 	}
-	if _, err := t.q.ExecContext(ctx, `INSERT INTO trail_entries (idx, data, hash, kind, subject, seq, ref)
-		SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::bigint[], $7::text[])`,
-		idx, data, hash, kind, subject, seq, ref); err != nil {
+	if _, err := t.q.ExecContext(ctx, `INSERT INTO trail_entries (idx, data, hash, hashes, kind, subject, seq, ref)
+		SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bytea[], $5::text[], $6::text[], $7::bigint[], $8::text[])`,
+		idx, data, hash, entryHashes(b), kind, subject, seq, ref); err != nil {
 		return wrapErr(err, "trail append entries")
-	}
-	hs := make([][]byte, len(b.Hashes))
-	for i := range b.Hashes {
-		hs[i] = b.Hashes[i][:]
-	}
-	if _, err := t.q.ExecContext(ctx, `INSERT INTO trail_hashes (idx, hash)
-		SELECT $1::bigint + u.i - 1, u.h FROM unnest($2::bytea[]) WITH ORDINALITY AS u(h, i)`,
-		b.HashStart, hs); err != nil {
-		return wrapErr(err, "trail append hashes")
 	}
 	if len(b.Heads) == 0 {
 		return nil
@@ -185,18 +193,13 @@ func (t *trailTx) appendPostgres(ctx context.Context, b *trail.Batch) error {
 }
 
 func (t *trailTx) appendSQLite(ctx context.Context, b *trail.Batch) error {
+	hs := entryHashes(b)
 	err := t.insertRows(ctx, insertEntries, len(b.Entries), func(i int, args []any) []any {
 		e := &b.Entries[i]
-		return append(args, e.Index, e.Data, e.Hash[:], e.Kind, e.Subject, e.Seq, e.Ref)
+		return append(args, e.Index, e.Data, e.Hash[:], hs[i], e.Kind, e.Subject, e.Seq, e.Ref)
 	})
 	if err != nil {
 		return wrapErr(err, "trail append entries")
-	}
-	err = t.insertRows(ctx, insertHashes, len(b.Hashes), func(i int, args []any) []any {
-		return append(args, b.HashStart+int64(i), b.Hashes[i][:])
-	})
-	if err != nil {
-		return wrapErr(err, "trail append hashes")
 	}
 	heads := make([]any, 0, 3*len(b.Heads))
 	for s, h := range b.Heads {
@@ -214,7 +217,7 @@ func (t *trailTx) appendSQLite(ctx context.Context, b *trail.Batch) error {
 // sqliteRowsPerInsert are the sizes of the multi-row INSERTs that
 // insertRows uses, largest first: few statements per batch, each prepared
 // once per connection (parsing a new 2048-row INSERT for every batch took
-// a third of the sequencer's CPU time). 256 rows of 7 columns stay far
+// a third of the sequencer's CPU time). 256 rows of 8 columns stay far
 // below SQLite's limit of 32766 variables.
 var sqliteRowsPerInsert = []int{256, 32, 4, 1}
 
@@ -227,8 +230,7 @@ type multiInsert struct {
 
 // The SQLite INSERTs of AppendBatch.
 var (
-	insertEntries = multiInsert{prefix: `INSERT INTO trail_entries (idx, data, hash, kind, subject, seq, ref) VALUES `, cols: 7}
-	insertHashes  = multiInsert{prefix: `INSERT INTO trail_hashes (idx, hash) VALUES `, cols: 2}
+	insertEntries = multiInsert{prefix: `INSERT INTO trail_entries (idx, data, hash, hashes, kind, subject, seq, ref) VALUES `, cols: 8}
 	upsertHeads   = multiInsert{prefix: `INSERT INTO trail_heads (subject, seq, hash) VALUES `, cols: 3,
 		suffix: ` ON CONFLICT (subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`}
 )

@@ -3,23 +3,22 @@
 -- where any transaction of the service may queue an event.
 
 -- One row per entry; idx is the entry's index in the log (0, 1, …).
+-- hashes are the tree's stored hashes that appending the entry wrote
+-- (tlog.StoredHashes: its leaf hash, then the hash of each subtree it
+-- completed, 32 bytes each), so a stored hash is found in the row of the
+-- entry that completed its subtree, with no table of its own.
 -- subject is '' for entries about the log itself; seq is then 0.
 CREATE TABLE trail_entries (
     idx     INTEGER NOT NULL PRIMARY KEY,
     data    BLOB    NOT NULL,
     hash    BLOB    NOT NULL,
+    hashes  BLOB    NOT NULL,
     kind    TEXT    NOT NULL,
     subject TEXT    NOT NULL,
     seq     INTEGER NOT NULL,
     ref     TEXT    NOT NULL
 );
 CREATE UNIQUE INDEX trail_entries_subject ON trail_entries (subject, seq) WHERE subject <> '';
-
--- The tree's stored hashes, indexed as tlog.StoredHashIndex numbers them.
-CREATE TABLE trail_hashes (
-    idx  INTEGER NOT NULL PRIMARY KEY,
-    hash BLOB    NOT NULL
-);
 
 -- The newest entry of each subject: its sequence number and leaf hash.
 -- WITHOUT ROWID: one b-tree keyed by subject rather than a table and an
