@@ -57,6 +57,9 @@ type Log struct {
 	clock     func() time.Time
 	log       *slog.Logger
 
+	finalMu sync.Mutex
+	final   map[string]Receipt // ref → receipt of its final entry (see Receipt)
+
 	mu      sync.Mutex // guards pending and leading
 	pending []*appendReq
 	leading bool
@@ -118,7 +121,7 @@ func New(cfg Config) (*Log, error) {
 	}
 	return &Log{store: cfg.Store, origin: cfg.Origin, signer: cfg.Signer, cosigners: cfg.Cosigners,
 		vkey: cfg.VerifierKey, oldKeys: cfg.OldVerifierKeys, maxBatch: cfg.MaxBatch,
-		clock: cfg.Clock, log: cfg.Logger, size: -1}, nil
+		clock: cfg.Clock, log: cfg.Logger, size: -1, final: map[string]Receipt{}}, nil
 }
 
 // Origin is the log's name.
@@ -167,8 +170,43 @@ func (l *Log) LatestCheckpoint(ctx context.Context) (StoredCheckpoint, error) {
 
 // Receipt returns where the newest entry about ref (a certify id…) is
 // (ErrNotFound if the log has none yet: its event may still be queued).
+// The final entries of sessions this process appended are answered from
+// memory; anything else is looked up in the store.
 func (l *Log) Receipt(ctx context.Context, ref string) (Receipt, error) {
+	l.finalMu.Lock()
+	r, ok := l.final[ref]
+	l.finalMu.Unlock()
+	if ok {
+		return r, nil
+	}
 	return l.store.LatestByRef(ctx, ref)
+}
+
+// finalKinds are the kinds after which no entry about the same ref
+// follows: a session's end. Only their receipts are remembered, so that a
+// receipt from memory is the newest whichever process appended what.
+var finalKinds = map[string]bool{
+	KindVerificationSucceeded: true, KindVerificationFailed: true,
+	KindVerificationCancelled: true, KindVerificationExpired: true,
+}
+
+// maxFinal bounds the receipts kept in memory; the map is emptied when
+// full (the store still answers).
+const maxFinal = 16384
+
+// remember keeps the receipts of final entries of a committed batch.
+func (l *Log) remember(entries []StoredEntry) {
+	l.finalMu.Lock()
+	defer l.finalMu.Unlock()
+	for _, e := range entries {
+		if e.Ref == "" || !finalKinds[e.Kind] {
+			continue
+		}
+		if len(l.final) >= maxFinal {
+			clear(l.final)
+		}
+		l.final[e.Ref] = Receipt{Index: e.Index, LeafHash: e.Hash}
+	}
 }
 
 // Size is the number of entries.
@@ -275,6 +313,7 @@ func (l *Log) commit(ctx context.Context, take func() []*appendReq, outbox int) 
 		newSize     int64
 		newFrontier map[int64]tlog.Hash
 		drained     int
+		appended    []StoredEntry
 	)
 	l.seq.Lock()
 	defer l.seq.Unlock()
@@ -320,7 +359,7 @@ func (l *Log) commit(ctx context.Context, take func() []*appendReq, outbox int) 
 		if err := tx.AppendBatch(ctx, b); err != nil {
 			return fmt.Errorf("trail: append: %w", err)
 		}
-		newSize, newFrontier = b.Start+int64(len(b.Entries)), frontier
+		newSize, newFrontier, appended = b.Start+int64(len(b.Entries)), frontier, b.Entries
 		// Receipts: the outbox events come first.
 		i := len(b.Entries) - countEvents(reqs)
 		for _, r := range reqs {
@@ -340,6 +379,7 @@ func (l *Log) commit(ctx context.Context, take func() []*appendReq, outbox int) 
 	if newFrontier != nil {
 		l.size, l.frontier = newSize, newFrontier
 	}
+	l.remember(appended)
 	return drained, nil
 }
 

@@ -418,3 +418,37 @@ func TestVerifierKeyOf(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiptOfFinalEntries: the receipt of a session's final entry is the
+// same from memory and from the store; another process's log (which did
+// not append it) finds it in the store; a ref with only open entries is
+// looked up in the store each time.
+func TestReceiptOfFinalEntries(t *testing.T) {
+	ctx := context.Background()
+	st := NewMemoryStore()
+	a, _ := newTestLog(t, st)
+	b, _ := newTestLog(t, st)
+	if _, err := a.Append(ctx, Event{Kind: KindVerificationStarted, Subject: handle(1), Ref: "vf1"}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := b.Append(ctx, Event{Kind: KindVerificationSucceeded, Subject: handle(1), Ref: "vf1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range map[string]*Log{"the appending log": b, "another log": a} {
+		got, err := l.Receipt(ctx, "vf1")
+		if err != nil || got != rs[0] {
+			t.Fatalf("%s: receipt %+v, %v; want the final entry %+v", name, got, err, rs[0])
+		}
+	}
+	if _, ok := b.final["vf1"]; !ok {
+		t.Fatal("the final entry's receipt is not remembered")
+	}
+	if _, ok := a.final["vf1"]; ok {
+		t.Fatal("a log remembered an entry it did not append")
+	}
+	b.remember([]StoredEntry{{Ref: "vf2", Kind: KindVerificationOpened, Index: 9}})
+	if _, ok := b.final["vf2"]; ok {
+		t.Fatal("an open session's entry was remembered")
+	}
+}
