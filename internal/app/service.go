@@ -64,7 +64,8 @@ func runRetention(ctx context.Context, svc *realname.Service, interval time.Dura
 type Offline struct {
 	Store   *sqlstore.Store
 	Service *realname.Service
-	Trail   *trail.Log
+	cfg     config.Config
+	log     *slog.Logger
 }
 
 // OpenOffline opens the database and the keys of cfg and builds the
@@ -102,12 +103,15 @@ func OpenOffline(ctx context.Context, cfg config.Config, getenv func(string) str
 		_ = store.Close()
 		return nil, err
 	}
-	l, err := openTrail(ctx, cfg, store, cfg.Addr, log)
-	if err != nil {
-		_ = store.Close()
-		return nil, err
-	}
-	return &Offline{Store: store, Service: svc, Trail: l}, nil
+	return &Offline{Store: store, Service: svc, cfg: cfg, log: log}, nil
+}
+
+// Trail opens the trail with its signing key, for the commands that
+// append to it or build evidence packages. The others need neither: the
+// service queues its trail events in the database, and the server appends
+// them.
+func (o *Offline) Trail(ctx context.Context) (*trail.Log, error) {
+	return openTrail(ctx, o.cfg, o.Store, o.cfg.Addr, o.log)
 }
 
 // Close closes the database.

@@ -156,17 +156,8 @@ func runTrail(ctx context.Context, l *trail.Log, w *trail.Witnessing, interval t
 		case <-ctx.Done():
 			return
 		case <-drain.C:
-			for {
-				n, err := l.DrainOutbox(ctx, 0)
-				if err != nil {
-					if ctx.Err() == nil {
-						log.Error("trail: outbox not drained", "err", err)
-					}
-					break
-				}
-				if n == 0 {
-					break
-				}
+			if err := l.Drain(ctx); err != nil && ctx.Err() == nil {
+				log.Error("trail: outbox not drained", "err", err)
 			}
 		case <-sign.C:
 			publish()

@@ -23,14 +23,8 @@ func (p *Packager) Package(ctx context.Context, subject, requestRef, purpose, re
 	if p == nil || p.Log == nil || p.Reader == nil {
 		return nil, realname.E(realname.KindUnavailable, "TRAIL_UNAVAILABLE", "the trail is not available", nil)
 	}
-	for {
-		n, err := p.Log.DrainOutbox(ctx, 0)
-		if err != nil {
-			return nil, fmt.Errorf("drain trail outbox: %w", err)
-		}
-		if n == 0 {
-			break
-		}
+	if err := p.Log.Drain(ctx); err != nil {
+		return nil, fmt.Errorf("drain trail outbox: %w", err)
 	}
 	pkg, err := trail.BuildPackage(ctx, p.Log, p.Reader, subject, trail.PackageOptions{
 		Keys: p.Log.VerifierKeys(), Purpose: purpose, RequestedBy: requestedBy, RequestRef: requestRef})

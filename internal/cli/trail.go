@@ -219,17 +219,15 @@ func trailExport(ctx context.Context, env Env, args []string) error {
 			pick = *subject
 		}
 		// The request's own entry, and anything else queued, goes in first.
-		for {
-			n, err := o.Trail.DrainOutbox(ctx, 0)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				break
-			}
+		l, err := o.Trail(ctx)
+		if err != nil {
+			return err
 		}
-		p, err := trail.BuildPackage(ctx, o.Trail, o.Store, pick, trail.PackageOptions{
-			Keys: o.Trail.VerifierKeys(), Purpose: *reason, RequestedBy: "operator " + *fs.operator, RequestRef: ref})
+		if err := l.Drain(ctx); err != nil {
+			return err
+		}
+		p, err := trail.BuildPackage(ctx, l, o.Store, pick, trail.PackageOptions{
+			Keys: l.VerifierKeys(), Purpose: *reason, RequestedBy: "operator " + *fs.operator, RequestRef: ref})
 		if err != nil {
 			return err
 		}

@@ -262,7 +262,7 @@ func (l *Log) lead() {
 			return batch
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err := l.commit(ctx, take, 0)
+		_, _, err := l.commit(ctx, take, 0)
 		cancel()
 		take() // if the transaction failed before its function ran
 		for _, r := range batch {
@@ -301,23 +301,37 @@ func (l *Log) DrainOutbox(ctx context.Context, max int) (int, error) {
 	if max <= 0 || max > l.maxBatch {
 		max = l.maxBatch
 	}
-	return l.commit(ctx, nil, max)
+	n, _, err := l.commit(ctx, nil, max)
+	return n, err
+}
+
+// Drain appends every event queued in the outbox when it is called, in
+// as many batches as it takes: it stops after a batch that took fewer
+// items than a batch holds, since the outbox was then empty.
+func (l *Log) Drain(ctx context.Context) error {
+	for {
+		_, taken, err := l.commit(ctx, nil, l.maxBatch)
+		if err != nil || taken < l.maxBatch {
+			return err
+		}
+	}
 }
 
 // commit appends the events of the appends take returns (take may be
 // nil), preceded by up to outbox events from the outbox, in one Sequence
 // transaction, and fills in the receipts. take is called inside the
 // transaction, with the sequencer lock held.
-func (l *Log) commit(ctx context.Context, take func() []*appendReq, outbox int) (int, error) {
+// It reports how many events it appended and how many outbox items it
+// took (malformed ones, dropped, included).
+func (l *Log) commit(ctx context.Context, take func() []*appendReq, outbox int) (drained, taken int, err error) {
 	var (
 		newSize     int64
 		newFrontier map[int64]tlog.Hash
-		drained     int
 		appended    []StoredEntry
 	)
 	l.seq.Lock()
 	defer l.seq.Unlock()
-	err := l.store.Sequence(ctx, func(tx SequenceTx) error {
+	err = l.store.Sequence(ctx, func(tx SequenceTx) error {
 		var reqs []*appendReq
 		if take != nil {
 			reqs = take()
@@ -332,6 +346,7 @@ func (l *Log) commit(ctx context.Context, take func() []*appendReq, outbox int) 
 			if err != nil {
 				return fmt.Errorf("trail: read outbox: %w", err)
 			}
+			taken = len(items)
 			for _, it := range items {
 				consumed = append(consumed, it.ID)
 				ev, err := DecodeOutbox(it.Event)
@@ -374,13 +389,13 @@ func (l *Log) commit(ctx context.Context, take func() []*appendReq, outbox int) 
 	})
 	if err != nil {
 		l.size = -1 // the store may or may not hold the batch: reload
-		return 0, err
+		return 0, 0, err
 	}
 	if newFrontier != nil {
 		l.size, l.frontier = newSize, newFrontier
 	}
 	l.remember(appended)
-	return drained, nil
+	return drained, taken, nil
 }
 
 func countEvents(reqs []*appendReq) int {

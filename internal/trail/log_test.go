@@ -452,3 +452,31 @@ func TestReceiptOfFinalEntries(t *testing.T) {
 		t.Fatal("an open session's entry was remembered")
 	}
 }
+
+// TestDrain: Drain appends everything queued, over as many batches as it
+// takes, malformed items included in the count it takes but not appended.
+func TestDrain(t *testing.T) {
+	ctx := context.Background()
+	for _, queued := range []int{0, 1, 2, 4, 5} {
+		st := NewMemoryStore()
+		s, _ := testSigner(t)
+		l, err := New(Config{Store: st, Origin: testOrigin, Signer: s, MaxBatch: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range queued {
+			if i == 1 {
+				st.outbox = append(st.outbox, OutboxItem{ID: 1000, Event: []byte(`{"kind":"BAD"}`)})
+			}
+			if err := st.Enqueue(Event{Kind: KindDeposit, Subject: handle(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := st.TrailSize(ctx); n != int64(queued) || len(st.outbox) != 0 {
+			t.Fatalf("%d queued: %d appended, %d left in the outbox", queued, n, len(st.outbox))
+		}
+	}
+}
