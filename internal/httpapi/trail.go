@@ -75,16 +75,10 @@ func (s *Server) handleTrailEntry(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	size, err := s.trail.Size(r.Context())
-	if err != nil {
-		renderError(w, r, s.log, err)
-		return
-	}
-	if i >= size {
-		renderError(w, r, s.log, errTrailRange)
-		return
-	}
 	b, err := s.trail.Entry(r.Context(), i)
+	if errors.Is(err, trail.ErrNotFound) { // past the end
+		err = errTrailRange
+	}
 	if err != nil {
 		renderError(w, r, s.log, err)
 		return

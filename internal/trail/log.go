@@ -209,8 +209,6 @@ func (l *Log) remember(entries []StoredEntry) {
 	}
 }
 
-// Size is the number of entries.
-func (l *Log) Size(ctx context.Context) (int64, error) { return l.store.TrailSize(ctx) }
 
 // Append records events and returns, once they are durable, a receipt for
 // each. Events of one call are appended in order and together.
