@@ -209,7 +209,6 @@ func (l *Log) remember(entries []StoredEntry) {
 	}
 }
 
-
 // Append records events and returns, once they are durable, a receipt for
 // each. Events of one call are appended in order and together.
 func (l *Log) Append(ctx context.Context, events ...Event) ([]Receipt, error) {
