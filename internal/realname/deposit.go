@@ -208,12 +208,12 @@ func (s *Service) Deposit(ctx context.Context, r DepositRequest) (DepositResult,
 		if err := dtx.InsertDeposit(ctx, d); err != nil {
 			return fmt.Errorf("insert deposit: %w", err)
 		}
-		if tt, ok := tx.(*trailTx); ok {
+		if s.cfg.Trail {
 			h, err := s.subject(ctx, tx, person.ID)
 			if err != nil {
 				return err
 			}
-			if err := tt.queue(ctx, trail.Event{Kind: trail.KindDeposit, Subject: h, Ref: d.ID, Time: now,
+			if err := queueTrail(ctx, tx, trail.Event{Kind: trail.KindDeposit, Subject: h, Ref: d.ID, Time: now,
 				Attrs: map[string]string{"authority": r.Authority.ID, "method": r.Method}}); err != nil {
 				return err
 			}
@@ -475,11 +475,7 @@ func (s *Service) AuthorityRequest(ctx context.Context, a Authority, certType, i
 			Subject: subject, Target: p.ID, Fields: []string{}, Reason: reason}); err != nil {
 			return err
 		}
-		tt, ok := tx.(*trailTx)
-		if !ok {
-			return nil
-		}
-		return tt.queue(ctx, trail.Event{Kind: trail.KindTrailRequest, Subject: h, Ref: ref, Time: now,
+		return queueTrail(ctx, tx, trail.Event{Kind: trail.KindTrailRequest, Subject: h, Ref: ref, Time: now,
 			Attrs: map[string]string{"by": ActorAuthority, "authority": a.ID}})
 	})
 	if err != nil {

@@ -163,6 +163,16 @@ func (t *trailTx) record(ctx context.Context, v Verification, kind string) error
 	return t.queue(ctx, trail.Event{Kind: kind, Subject: h, Ref: v.CertifyID, Attrs: attrs, Time: v.UpdatedAt})
 }
 
+// queueTrail queues ev in tx's outbox when the trail is on (tx is a
+// trailTx), and does nothing when it is off. The subject of ev is a handle
+// (Service.subject); status changes are recorded by trailTx itself.
+func queueTrail(ctx context.Context, tx Tx, ev trail.Event) error {
+	if t, ok := tx.(*trailTx); ok {
+		return t.queue(ctx, ev)
+	}
+	return nil
+}
+
 func (t *trailTx) queue(ctx context.Context, ev trail.Event) error {
 	b, err := trail.EncodeOutbox(ev)
 	if err != nil {
@@ -262,12 +272,8 @@ func (s *Service) TrailRequest(ctx context.Context, by Actor, userID, purpose st
 			Subject: userID, Reason: reason}); err != nil {
 			return err
 		}
-		tt, ok := tx.(*trailTx)
-		if !ok {
-			return nil // the trail is off: the audit entry is all
-		}
 		for _, h := range subjects {
-			if err := tt.queue(ctx, trail.Event{Kind: trail.KindTrailRequest, Subject: h, Ref: ref, Time: now,
+			if err := queueTrail(ctx, tx, trail.Event{Kind: trail.KindTrailRequest, Subject: h, Ref: ref, Time: now,
 				Attrs: map[string]string{"by": by.Kind}}); err != nil {
 				return err
 			}
