@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/realname/realname/internal/config"
+	"github.com/realname/realname/internal/pii"
 	sqlstore "github.com/realname/realname/internal/storage/sql"
 	"github.com/realname/realname/internal/trail"
 )
@@ -35,7 +36,7 @@ func trailKeyFile(cfg config.Config) string {
 func openTrail(ctx context.Context, cfg config.Config, store *sqlstore.Store, listen string, log *slog.Logger) (*trail.Log, error) {
 	path := trailKeyFile(cfg)
 	skey, err := readTrailKey(path)
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, pii.ErrNoKeys) {
 		if _, cerr := store.LatestCheckpoint(ctx); !errors.Is(cerr, trail.ErrNotFound) {
 			if cerr == nil {
 				cerr = errors.New("the trail has signed checkpoints")
@@ -61,24 +62,12 @@ func openTrail(ctx context.Context, cfg config.Config, store *sqlstore.Store, li
 		Cosigners: keys.Cosigners, OldVerifierKeys: keys.Verifiers[1:], Logger: log.With("component", "trail")})
 }
 
-// readTrailKey reads the trail's key file (trail.ParseKeyFile) from a file
-// that group and others cannot read.
+// readTrailKey reads the trail's key file (trail.ParseKeyFile), which
+// must be private to its owner like the other key files; a missing file
+// is an error wrapping pii.ErrNoKeys.
 func readTrailKey(path string) (string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", err
-	}
-	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("trail key %s: must be a regular file that only its owner can read (mode 0600 or 0400), not %v", path, fi.Mode())
-	}
-	if fi.Size() > trail.MaxKeyFileBytes {
-		return "", fmt.Errorf("trail key %s: larger than %d bytes", path, trail.MaxKeyFileBytes)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("trail key: %w", err)
-	}
-	return string(b), nil
+	b, err := pii.ReadKeyFile(path, trail.MaxKeyFileBytes)
+	return string(b), err
 }
 
 // generateTrailKey writes a new Ed25519 signing key named origin, mode

@@ -255,3 +255,27 @@ func TestTrailWitness(t *testing.T) {
 		}
 	}
 }
+
+// TestTrailKeyFileChecked: a trail key that group or others can read stops
+// the start, as the other key files do.
+func TestTrailKeyFileChecked(t *testing.T) {
+	cfg := testConfig(t)
+	skey, _, err := note.GenerateKey(crand.Reader, "perm-test.localhost/trail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(cfg.DataDir, "keys", "trail.key")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(skey+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.New(t.Context(), cfg, app.Options{Getenv: func(string) string { return "" }}); err == nil ||
+		!strings.Contains(err.Error(), "trail.key") {
+		t.Fatalf("start with a readable trail key: %v", err)
+	}
+}

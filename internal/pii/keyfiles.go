@@ -66,7 +66,7 @@ func DefaultKeyFiles(dataDir string) KeyFiles {
 // regular file, yields an error wrapping ErrInsecureKeyFile. Symbolic links
 // are followed and the target is checked.
 func Load(f KeyFiles) (Material, error) {
-	ringData, err := readKeyFile(f.RingPath, maxRingFileSize)
+	ringData, err := ReadKeyFile(f.RingPath, maxRingFileSize)
 	if err != nil {
 		return Material{}, err
 	}
@@ -75,7 +75,7 @@ func Load(f KeyFiles) (Material, error) {
 	if err != nil {
 		return Material{}, fmt.Errorf("pii: key ring file %s: %w", f.RingPath, err)
 	}
-	idxData, err := readKeyFile(f.IndexPath, maxIndexFileSize)
+	idxData, err := ReadKeyFile(f.IndexPath, maxIndexFileSize)
 	if err != nil {
 		return Material{}, err
 	}
@@ -215,9 +215,10 @@ func decodeBase64(src []byte) ([]byte, error) {
 	return dst[:n], nil
 }
 
-// readKeyFile reads a key file after checking that it exists, is a regular
-// file, is private to its owner, and is not larger than max.
-func readKeyFile(path string, max int64) ([]byte, error) {
+// ReadKeyFile reads a key file after checking that it exists (else an
+// error wrapping ErrNoKeys), is a regular file, is private to its owner,
+// and is not larger than max.
+func ReadKeyFile(path string, max int64) ([]byte, error) {
 	if path == "" {
 		return nil, fmt.Errorf("pii: key file path is empty: %w", ErrNoKeys)
 	}

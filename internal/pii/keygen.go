@@ -108,7 +108,7 @@ func Rotate(f KeyFiles) (*KeyRing, error) {
 		}
 	}()
 
-	data, err := readKeyFile(f.RingPath, maxRingFileSize) // read under the lock
+	data, err := ReadKeyFile(f.RingPath, maxRingFileSize) // read under the lock
 	if err != nil {
 		return nil, err
 	}
