@@ -449,7 +449,7 @@ func (l *Log) build(ctx context.Context, tx SequenceTx, events []Event) (*Batch,
 		t.hashes[k] = v
 	}
 	n := l.size
-	b := &Batch{Start: n, HashStart: tlog.StoredHashIndex(0, n), Heads: map[string]Head{}}
+	b := &Batch{Start: n, HashStart: tlog.StoredHashIndex(0, n)}
 	now := l.clock().UTC()
 	for _, ev := range events {
 		e := Entry{V: EntryVersion, Kind: ev.Kind, Time: ev.Time, Subject: ev.Subject, Ref: ev.Ref, Attrs: ev.Attrs}
@@ -477,7 +477,6 @@ func (l *Log) build(ctx context.Context, tx SequenceTx, events []Event) (*Batch,
 			Subject: e.Subject, Seq: e.Seq, Ref: e.Ref})
 		if ev.Subject != "" {
 			heads[ev.Subject] = Head{Seq: e.Seq, Hash: leaf}
-			b.Heads[ev.Subject] = heads[ev.Subject]
 		}
 		n++
 	}

@@ -16,7 +16,6 @@ type MemoryStore struct {
 	read        sync.RWMutex
 	entries     []StoredEntry
 	hashes      []tlog.Hash
-	heads       map[string]Head
 	subjects    map[string][]int64
 	checkpoints []StoredCheckpoint // by size, ascending
 	outbox      []OutboxItem
@@ -25,7 +24,7 @@ type MemoryStore struct {
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{heads: map[string]Head{}, subjects: map[string][]int64{}, nextOutbox: 1}
+	return &MemoryStore{subjects: map[string][]int64{}, nextOutbox: 1}
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -147,9 +146,6 @@ func (m *MemoryStore) Sequence(ctx context.Context, fn func(SequenceTx) error) e
 			}
 		}
 		m.hashes = append(m.hashes, b.Hashes...)
-		for s, h := range b.Heads {
-			m.heads[s] = h
-		}
 		m.outbox = slices.DeleteFunc(m.outbox, func(o OutboxItem) bool { return slices.Contains(b.Outbox, o.ID) })
 	}
 	for _, c := range tx.checkpoints {
@@ -191,12 +187,15 @@ func (t *memTx) TrailHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, 
 func (t *memTx) SubjectHeads(_ context.Context, subjects []string) (map[string]Head, error) {
 	out := map[string]Head{}
 	for _, s := range subjects {
-		if h, ok := t.m.heads[s]; ok {
-			out[s] = h
+		if idx := t.m.subjects[s]; len(idx) > 0 {
+			e := t.m.entries[idx[len(idx)-1]]
+			out[s] = Head{Seq: e.Seq, Hash: e.Hash}
 		}
 		for _, b := range t.batches {
-			if h, ok := b.Heads[s]; ok {
-				out[s] = h
+			for _, e := range b.Entries {
+				if e.Subject == s {
+					out[s] = Head{Seq: e.Seq, Hash: e.Hash}
+				}
 			}
 		}
 	}

@@ -104,7 +104,7 @@ func BuildPackage(ctx context.Context, l *Log, r Reader, subject string, opts Pa
 	if !ValidHandle(subject) {
 		return nil, errors.New("trail: bad subject handle")
 	}
-	if opts.RequestRef != "" && !refPattern.MatchString(opts.RequestRef) {
+	if opts.RequestRef != "" && !validRef(opts.RequestRef) {
 		return nil, errors.New("trail: bad request ref")
 	}
 	if err := checkManifestText(opts.Purpose, opts.RequestedBy); err != nil {
@@ -265,7 +265,7 @@ func (p *Package) checkShape() error {
 	case len(p.Consistency.Proof) > maxProofHashes:
 		return errors.New("trail: consistency proof too long")
 	}
-	if m.RequestRef != "" && !refPattern.MatchString(m.RequestRef) {
+	if m.RequestRef != "" && !validRef(m.RequestRef) {
 		return errors.New("trail: bad request ref in the manifest")
 	}
 	if err := checkManifestText(m.Purpose, m.RequestedBy); err != nil {

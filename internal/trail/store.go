@@ -51,12 +51,14 @@ type Reader interface {
 type SequenceTx interface {
 	TrailSize(ctx context.Context) (int64, error)
 	TrailHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
-	// SubjectHeads returns the head of each subject that has entries.
+	// SubjectHeads returns the head (seq and leaf hash of the newest
+	// entry, written earlier in this transaction included) of each of the
+	// subjects that has entries.
 	SubjectHeads(ctx context.Context, subjects []string) (map[string]Head, error)
 	// Outbox returns up to limit queued events, oldest first.
 	Outbox(ctx context.Context, limit int) ([]OutboxItem, error)
-	// AppendBatch writes b: its entries, its stored hashes, the subjects'
-	// new heads, and deletes the outbox items it consumed.
+	// AppendBatch writes b: its entries and their stored hashes, and
+	// deletes the outbox items it consumed.
 	AppendBatch(ctx context.Context, b *Batch) error
 	// LatestCheckpoint is Reader's, inside the transaction.
 	LatestCheckpoint(ctx context.Context) (StoredCheckpoint, error)
@@ -97,7 +99,6 @@ type Batch struct {
 	Entries   []StoredEntry
 	HashStart int64
 	Hashes    []tlog.Hash
-	Heads     map[string]Head
 	Outbox    []int64 // ids of the outbox items the batch consumed
 }
 

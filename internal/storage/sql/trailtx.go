@@ -174,21 +174,6 @@ func (t *trailTx) appendPostgres(ctx context.Context, b *trail.Batch) error {
 		idx, data, hash, entryHashes(b), kind, subject, seq, ref); err != nil {
 		return wrapErr(err, "trail append entries")
 	}
-	if len(b.Heads) == 0 {
-		return nil
-	}
-	subjects := make([]string, 0, len(b.Heads))
-	seqs := make([]int64, 0, len(b.Heads))
-	hashes := make([][]byte, 0, len(b.Heads))
-	for s, h := range b.Heads {
-		subjects, seqs, hashes = append(subjects, s), append(seqs, h.Seq), append(hashes, h.Hash[:])
-	}
-	if _, err := t.q.ExecContext(ctx, `INSERT INTO trail_heads (subject, seq, hash)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])
-		ON CONFLICT (subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
-		subjects, seqs, hashes); err != nil {
-		return wrapErr(err, "trail subject heads")
-	}
 	return nil
 }
 
@@ -200,16 +185,6 @@ func (t *trailTx) appendSQLite(ctx context.Context, b *trail.Batch) error {
 	})
 	if err != nil {
 		return wrapErr(err, "trail append entries")
-	}
-	heads := make([]any, 0, 3*len(b.Heads))
-	for s, h := range b.Heads {
-		heads = append(heads, s, h.Seq, h.Hash[:])
-	}
-	err = t.insertRows(ctx, upsertHeads, len(b.Heads), func(i int, args []any) []any {
-		return append(args, heads[3*i:3*i+3]...)
-	})
-	if err != nil {
-		return wrapErr(err, "trail subject heads")
 	}
 	return nil
 }
@@ -231,8 +206,6 @@ type multiInsert struct {
 // The SQLite INSERTs of AppendBatch.
 var (
 	insertEntries = multiInsert{prefix: `INSERT INTO trail_entries (idx, data, hash, hashes, kind, subject, seq, ref) VALUES `, cols: 8}
-	upsertHeads   = multiInsert{prefix: `INSERT INTO trail_heads (subject, seq, hash) VALUES `, cols: 3,
-		suffix: ` ON CONFLICT (subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`}
 )
 
 // text is the statement for rows rows.

@@ -448,11 +448,8 @@ func nextBatch(ctx context.Context, tx trail.SequenceTx, n int64, ev trail.Event
 	if err != nil {
 		return nil, err
 	}
-	b := &trail.Batch{Start: n, HashStart: tlog.StoredHashIndex(0, n), Hashes: hs, Heads: map[string]trail.Head{},
+	b := &trail.Batch{Start: n, HashStart: tlog.StoredHashIndex(0, n), Hashes: hs,
 		Entries: []trail.StoredEntry{{Index: n, Data: data, Hash: leaf, Kind: e.Kind, Subject: e.Subject, Seq: e.Seq}}}
-	if ev.Subject != "" {
-		b.Heads[ev.Subject] = trail.Head{Seq: e.Seq, Hash: leaf}
-	}
 	return b, nil
 }
 
