@@ -160,6 +160,7 @@ func (s *Service) checkNotifyURL(notify string) error {
 // a verified user count too. That is the safer reading: a caller cannot
 // probe without limit, and the limit holds whatever the request says.
 func (s *Service) Init(ctx context.Context, r InitRequest) (InitResult, error) {
+	ctx = withHandleMemo(ctx) // the session's start and opening name the same person
 	now := s.clock()
 	if err := s.allowStart(ctx, r.UserID, now); err != nil {
 		return InitResult{}, err

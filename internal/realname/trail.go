@@ -15,7 +15,8 @@ import (
 // change it records, so no change goes unrecorded and nothing is recorded
 // that did not happen.
 type TrailQueue interface {
-	TrailEnqueue(ctx context.Context, event []byte) error
+	// TrailEnqueue refuses an event the log would refuse.
+	TrailEnqueue(ctx context.Context, ev trail.Event) error
 }
 
 // trailKinds maps a session's status to the kind of its trail entry. An
@@ -174,11 +175,7 @@ func queueTrail(ctx context.Context, tx Tx, ev trail.Event) error {
 }
 
 func (t *trailTx) queue(ctx context.Context, ev trail.Event) error {
-	b, err := trail.EncodeOutbox(ev)
-	if err != nil {
-		return err
-	}
-	if err := t.q.TrailEnqueue(ctx, b); err != nil {
+	if err := t.q.TrailEnqueue(ctx, ev); err != nil {
 		return fmt.Errorf("queue trail event: %w", err)
 	}
 	return nil
@@ -193,6 +190,10 @@ func (s *Service) subject(ctx context.Context, r Reader, personID string) (strin
 	if personID == "" {
 		return "", nil
 	}
+	memo, _ := ctx.Value(handleMemoKey{}).(handleMemo)
+	if h, ok := memo[personID]; ok {
+		return h, nil
+	}
 	p, err := r.Person(ctx, personID)
 	if errors.Is(err, ErrNotFound) {
 		return "", nil
@@ -200,7 +201,29 @@ func (s *Service) subject(ctx context.Context, r Reader, personID string) (strin
 	if err != nil {
 		return "", fmt.Errorf("trail subject: %w", err)
 	}
-	return s.keys.trailHandle(p)
+	h, err := s.keys.trailHandle(p)
+	if err == nil && h != "" && memo != nil {
+		memo[personID] = h
+	}
+	return h, err
+}
+
+// handleMemo keeps the handles one request derived, so that its later
+// transactions need not read the person again: Init records a session's
+// start and, a provider call later, its opening. It lives only as long as
+// the request, and belongs to its one goroutine. A handle stays valid
+// while the person does. An erasure that commits in between cancels the
+// erased user's sessions, so their later transaction records nothing; at
+// worst a session of another user naming the same person records its
+// opening under the erased handle, which nobody can link to the person
+// any more.
+type handleMemo map[string]string
+
+type handleMemoKey struct{}
+
+// withHandleMemo gives ctx a memo of handles (see handleMemo).
+func withHandleMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, handleMemoKey{}, handleMemo{})
 }
 
 // trailHandle derives a person's handle (see Service.subject).

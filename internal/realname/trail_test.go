@@ -16,8 +16,13 @@ import (
 // trailHarness is a harness with the trail on, and a Log on its store.
 func trailHarness(t *testing.T) (*harness, *trail.Log) {
 	t.Helper()
-	h := newHarnessConfig(t, cache.NewMemory(0), func(s realname.Store) realname.Store { return s },
-		func(c *realname.Config) { c.Trail = true })
+	return trailHarnessWrap(t, func(s realname.Store) realname.Store { return s })
+}
+
+// trailHarnessWrap is trailHarness with the service's store wrapped.
+func trailHarnessWrap(t *testing.T, wrap func(realname.Store) realname.Store) (*harness, *trail.Log) {
+	t.Helper()
+	h := newHarnessConfig(t, cache.NewMemory(0), wrap, func(c *realname.Config) { c.Trail = true })
 	skey, _, err := note.GenerateKey(crand.Reader, "rn.test/trail")
 	if err != nil {
 		t.Fatal(err)
@@ -122,5 +127,59 @@ func TestTrailRecordsEveryStatusChange(t *testing.T) {
 	last := es[len(es)-1]
 	if last.Ref != again.CertifyID || last.Subject == handle || last.Seq != 2 {
 		t.Fatalf("after erasure the number is a new person: %+v", last)
+	}
+}
+
+// countingStore counts the person reads of its transactions.
+type countingStore struct {
+	realname.Store
+	reads *int
+}
+
+type countingTx struct {
+	realname.Tx
+	realname.TrailQueue
+	reads *int
+}
+
+func (s countingStore) InTx(ctx context.Context, fn func(realname.Tx) error) error {
+	return s.Store.InTx(ctx, func(tx realname.Tx) error {
+		return fn(countingTx{Tx: tx, TrailQueue: tx.(realname.TrailQueue), reads: s.reads})
+	})
+}
+
+func (t countingTx) Person(ctx context.Context, id string) (realname.Person, error) {
+	*t.reads++
+	return t.Tx.Person(ctx, id)
+}
+
+// TestTrailInitDerivesHandleOnce: Init records a session's start and its
+// opening under one handle, deriving it once: the opening's transaction
+// reads no person (the request keeps the handle it derived), also for a
+// person known from before.
+func TestTrailInitDerivesHandleOnce(t *testing.T) {
+	reads := 0
+	h, l := trailHarnessWrap(t, func(s realname.Store) realname.Store { return countingStore{Store: s, reads: &reads} })
+	h.prov.result = func(string) (realname.FaceResult, error) { return realname.FaceResult{SubCode: "205"}, nil }
+	first := h.mustInit(t, "u-once", nameA, numberA) // a new person
+	if reads != 0 {
+		t.Fatalf("Init of a new person read a person %d times", reads)
+	}
+	if _, err := h.callback(t, first.CertifyID); err != nil {
+		t.Fatal(err)
+	}
+	reads = 0
+	second := h.mustInit(t, "u-once", nameA, numberA) // the same person again
+	if reads != 0 {
+		t.Fatalf("Init of a known person read a person %d times", reads)
+	}
+	es := trailEntries(t, l, h.store)
+	if got := kindsOf(es, second.CertifyID); got != "verification.started verification.opened" {
+		t.Fatalf("second session: %s", got)
+	}
+	for _, e := range es {
+		if e.Subject != es[0].Subject {
+			t.Fatalf("entries under two handles: %+v", es)
+		}
 	}
 }

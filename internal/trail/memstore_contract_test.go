@@ -11,11 +11,7 @@ import (
 // TestMemoryStoreContract runs the Store contract on MemoryStore.
 func TestMemoryStoreContract(t *testing.T) {
 	trailtest.Run(t, func(*testing.T) trail.Store { return trail.NewMemoryStore() },
-		func(_ context.Context, st trail.Store, event []byte) error {
-			ev, err := trail.DecodeOutbox(event)
-			if err != nil {
-				return err
-			}
+		func(_ context.Context, st trail.Store, ev trail.Event) error {
 			return st.(*trail.MemoryStore).Enqueue(ev)
 		})
 }

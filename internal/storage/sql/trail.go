@@ -105,12 +105,14 @@ func (s *Store) Sequence(ctx context.Context, fn func(trail.SequenceTx) error) e
 	return nil
 }
 
-// TrailEnqueue queues an event (the output of trail.EncodeOutbox) in the
-// trail's outbox, atomically with the rest of the transaction; the
-// trail's sequencer appends it later (trail.Log.DrainOutbox). An event
-// that trail.DecodeOutbox refuses is refused here too.
-func (t *txConn) TrailEnqueue(ctx context.Context, event []byte) error {
-	if _, err := trail.DecodeOutbox(event); err != nil {
+// TrailEnqueue queues an event in the trail's outbox, atomically with the
+// rest of the transaction; the trail's sequencer appends it later
+// (trail.Log.Drain). An event that the log would refuse is refused here
+// (trail.EncodeOutbox checks it), so the change it records rolls back
+// rather than going unrecorded.
+func (t *txConn) TrailEnqueue(ctx context.Context, ev trail.Event) error {
+	event, err := trail.EncodeOutbox(ev)
+	if err != nil {
 		return fmt.Errorf("sqlstore: trail enqueue: %w", err)
 	}
 	if _, err := t.tx.ExecContext(ctx, t.d.rebind(`INSERT INTO trail_outbox (event, created_at) VALUES (?, ?)`),

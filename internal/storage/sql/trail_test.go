@@ -17,16 +17,10 @@ import (
 	"github.com/realname/realname/internal/trail/trailtest"
 )
 
-// trailEnqueuer is the method the domain's transaction gains for the
-// trail's outbox (not yet in realname.Tx).
-type trailEnqueuer interface {
-	TrailEnqueue(ctx context.Context, event []byte) error
-}
-
 // enqueue queues an outbox event in its own transaction, through InTx.
-func enqueue(ctx context.Context, st trail.Store, event []byte) error {
+func enqueue(ctx context.Context, st trail.Store, ev trail.Event) error {
 	return st.(*sqlstore.Store).InTx(ctx, func(tx realname.Tx) error {
-		return tx.(trailEnqueuer).TrailEnqueue(ctx, event)
+		return tx.(realname.TrailQueue).TrailEnqueue(ctx, ev)
 	})
 }
 
@@ -179,10 +173,10 @@ func TestTrailEnqueue(t *testing.T) {
 			st := openMigrated(t, url(t))
 			ctx := t.Context()
 			l := trailtest.NewLog(t, st, trailtest.NewKey(t))
-			ev, _ := trail.EncodeOutbox(trail.Event{Kind: trail.KindVerificationSucceeded, Subject: trailtest.Handle(1), Ref: "vf_1"})
+			ev := trail.Event{Kind: trail.KindVerificationSucceeded, Subject: trailtest.Handle(1), Ref: "vf_1"}
 			rollback := errors.New("rollback")
 			err := st.InTx(ctx, func(tx realname.Tx) error {
-				if err := tx.(trailEnqueuer).TrailEnqueue(ctx, ev); err != nil {
+				if err := tx.(realname.TrailQueue).TrailEnqueue(ctx, ev); err != nil {
 					return err
 				}
 				return rollback
@@ -193,7 +187,7 @@ func TestTrailEnqueue(t *testing.T) {
 			if n, err := l.DrainOutbox(ctx, 0); err != nil || n != 0 {
 				t.Fatalf("a rolled back event was drained: %d, %v", n, err)
 			}
-			if err := enqueue(ctx, st, []byte(`{"kind":"BAD KIND"}`)); err == nil {
+			if err := enqueue(ctx, st, trail.Event{Kind: "BAD KIND"}); err == nil {
 				t.Fatal("a malformed event was queued")
 			}
 			if _, err := st.DB().ExecContext(ctx, `INSERT INTO trail_outbox (event, created_at) VALUES ('{"kind":"BAD KIND"}', `+
