@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/bits"
+	"slices"
 	"sync"
 	"time"
 
@@ -149,7 +150,7 @@ func (l *Log) RecordKey(ctx context.Context) error {
 		return errors.New("trail: no verifier key to record")
 	}
 	ref := fmt.Sprintf("key-%08x", l.signer.KeyHash())
-	if _, err := l.store.LatestByRef(ctx, ref); err == nil {
+	if _, err := l.store.LatestByRef(ctx, ref, []string{KindKeyRotation}); err == nil {
 		return nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
@@ -168,10 +169,12 @@ func (l *Log) LatestCheckpoint(ctx context.Context) (StoredCheckpoint, error) {
 	return l.store.LatestCheckpoint(ctx)
 }
 
-// Receipt returns where the newest entry about ref (a certify id…) is
-// (ErrNotFound if the log has none yet: its event may still be queued).
-// The final entries of sessions this process appended are answered from
-// memory; anything else is looked up in the store.
+// Receipt returns where the entry that ended session ref (a certify id)
+// is: its verification.succeeded, failed, cancelled or expired entry.
+// Before that entry is appended it is ErrNotFound, also when earlier
+// entries of the session are in the log: a receipt always names the
+// result. The final entries that this process appended are answered
+// from memory; anything else is looked up in the store.
 func (l *Log) Receipt(ctx context.Context, ref string) (Receipt, error) {
 	l.finalMu.Lock()
 	r, ok := l.final[ref]
@@ -179,16 +182,14 @@ func (l *Log) Receipt(ctx context.Context, ref string) (Receipt, error) {
 	if ok {
 		return r, nil
 	}
-	return l.store.LatestByRef(ctx, ref)
+	return l.store.LatestByRef(ctx, ref, finalKinds)
 }
 
-// finalKinds are the kinds after which no entry about the same ref
-// follows: a session's end. Only their receipts are remembered, so that a
-// receipt from memory is the newest whichever process appended what.
-var finalKinds = map[string]bool{
-	KindVerificationSucceeded: true, KindVerificationFailed: true,
-	KindVerificationCancelled: true, KindVerificationExpired: true,
-}
+// finalKinds are the kinds that end a session: no entry about the same
+// ref follows one, so a receipt from memory is the one the store holds,
+// whichever process appended it.
+var finalKinds = []string{KindVerificationSucceeded, KindVerificationFailed,
+	KindVerificationCancelled, KindVerificationExpired}
 
 // maxFinal bounds the receipts kept in memory; the map is emptied when
 // full (the store still answers).
@@ -199,7 +200,7 @@ func (l *Log) remember(entries []StoredEntry) {
 	l.finalMu.Lock()
 	defer l.finalMu.Unlock()
 	for _, e := range entries {
-		if e.Ref == "" || !finalKinds[e.Kind] {
+		if e.Ref == "" || !slices.Contains(finalKinds, e.Kind) {
 			continue
 		}
 		if len(l.final) >= maxFinal {

@@ -205,8 +205,11 @@ func TestAppendAndProve(t *testing.T) {
 	if err := tlog.CheckTree(p, cp2.Size, cp2.Hash, cp.Size, cp.Hash); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := l.Receipt(ctx, "cert-36"); err != nil || r != receipts[36] {
-		t.Fatalf("Receipt(cert-36) = %+v, %v; want %+v", r, err, receipts[36])
+	if r, err := st.LatestByRef(ctx, "cert-36", []string{KindVerificationStarted}); err != nil || r != receipts[36] {
+		t.Fatalf("LatestByRef(cert-36) = %+v, %v; want %+v", r, err, receipts[36])
+	}
+	if _, err := l.Receipt(ctx, "cert-36"); err != ErrNotFound {
+		t.Fatalf("Receipt of a session that has not ended: %v", err)
 	}
 	if _, err := l.Receipt(ctx, "cert-99"); err != ErrNotFound {
 		t.Fatalf("Receipt of an unknown ref: %v", err)
@@ -419,17 +422,22 @@ func TestVerifierKeyOf(t *testing.T) {
 	}
 }
 
-// TestReceiptOfFinalEntries: the receipt of a session's final entry is the
-// same from memory and from the store; another process's log (which did
-// not append it) finds it in the store; a ref with only open entries is
-// looked up in the store each time.
+// TestReceiptOfFinalEntries: a session has no receipt until its final
+// entry is appended, whatever came before; the receipt of the final entry
+// is the same from memory and from the store; another process's log
+// (which did not append it) finds it in the store; a ref with only open
+// entries is looked up in the store each time.
 func TestReceiptOfFinalEntries(t *testing.T) {
 	ctx := context.Background()
 	st := NewMemoryStore()
 	a, _ := newTestLog(t, st)
 	b, _ := newTestLog(t, st)
-	if _, err := a.Append(ctx, Event{Kind: KindVerificationStarted, Subject: handle(1), Ref: "vf1"}); err != nil {
+	if _, err := a.Append(ctx, Event{Kind: KindVerificationStarted, Subject: handle(1), Ref: "vf1"},
+		Event{Kind: KindVerificationOpened, Subject: handle(1), Ref: "vf1"}); err != nil {
 		t.Fatal(err)
+	}
+	if r, err := a.Receipt(ctx, "vf1"); err != ErrNotFound {
+		t.Fatalf("receipt of a session that has not ended: %+v, %v", r, err)
 	}
 	rs, err := b.Append(ctx, Event{Kind: KindVerificationSucceeded, Subject: handle(1), Ref: "vf1"})
 	if err != nil {

@@ -96,11 +96,11 @@ func (m *MemoryStore) SubjectEntries(_ context.Context, subject string) ([]int64
 	return append([]int64{}, m.subjects[subject]...), nil
 }
 
-func (m *MemoryStore) LatestByRef(_ context.Context, ref string) (Receipt, error) {
+func (m *MemoryStore) LatestByRef(_ context.Context, ref string, kinds []string) (Receipt, error) {
 	m.read.RLock()
 	defer m.read.RUnlock()
 	for i := len(m.entries) - 1; i >= 0; i-- {
-		if e := m.entries[i]; e.Ref == ref {
+		if e := m.entries[i]; ref != "" && e.Ref == ref && slices.Contains(kinds, e.Kind) {
 			return Receipt{Index: e.Index, LeafHash: e.Hash}, nil
 		}
 	}

@@ -37,8 +37,9 @@ type Reader interface {
 	// sequence order (none: an empty slice).
 	SubjectEntries(ctx context.Context, subject string) ([]int64, error)
 	// LatestByRef returns the index and leaf hash of the newest entry
-	// whose Ref is ref (ErrNotFound if there is none).
-	LatestByRef(ctx context.Context, ref string) (Receipt, error)
+	// whose Ref is ref and whose Kind is one of kinds (ErrNotFound if
+	// there is none).
+	LatestByRef(ctx context.Context, ref string, kinds []string) (Receipt, error)
 	// LatestCheckpoint returns the newest signed checkpoint
 	// (ErrNotFound before the first).
 	LatestCheckpoint(ctx context.Context) (StoredCheckpoint, error)

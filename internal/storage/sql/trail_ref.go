@@ -12,13 +12,19 @@ import (
 )
 
 // LatestByRef returns the index and leaf hash of the newest trail entry
-// about ref (an error wrapping trail.ErrNotFound if there is none), through
-// the index trail_entries_ref (migration 0006).
-func (s *Store) LatestByRef(ctx context.Context, ref string) (trail.Receipt, error) {
+// about ref of one of kinds (an error wrapping trail.ErrNotFound if there
+// is none), through the index trail_entries_ref (migration 0006): a ref
+// has a few entries, whose kinds are checked in their rows.
+func (s *Store) LatestByRef(ctx context.Context, ref string, kinds []string) (trail.Receipt, error) {
 	var r trail.Receipt
 	var h []byte
-	err := s.db.QueryRowContext(ctx, s.dialect.rebind(
-		`SELECT idx, hash FROM trail_entries WHERE ref = ? AND ref <> '' ORDER BY idx DESC LIMIT 1`), ref).Scan(&r.Index, &h)
+	list, err := s.trail().list(kinds)
+	if err != nil {
+		return trail.Receipt{}, fmt.Errorf("sqlstore: trail entry by ref: %w", err)
+	}
+	err = s.db.QueryRowContext(ctx, s.dialect.rebind(
+		`SELECT idx, hash FROM trail_entries WHERE ref = ? AND ref <> '' AND `+inList(s.dialect, "kind")+
+			` ORDER BY idx DESC LIMIT 1`), ref, list).Scan(&r.Index, &h)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return trail.Receipt{}, fmt.Errorf("sqlstore: trail entry of %q: %w", ref, trail.ErrNotFound)

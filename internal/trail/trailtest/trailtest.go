@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) trail.Store, enqueue Enqueue)
 		{"Append", testAppend},
 		{"Hashes", testHashes},
 		{"SubjectChains", testSubjectChains},
+		{"LatestByRef", testLatestByRef},
 		{"Checkpoints", testCheckpoints},
 		{"Outbox", testOutbox},
 		{"FailedSequence", testFailedSequence},
@@ -192,6 +193,44 @@ func testSubjectChains(t *testing.T, st trail.Store, _ Enqueue) {
 		if err != nil || len(idx) != n {
 			t.Fatalf("SubjectEntries(%s) = %d entries, %v; want %d", s, len(idx), err, n)
 		}
+	}
+}
+
+// testLatestByRef: LatestByRef finds the newest entry about a ref among
+// the kinds asked for, and nothing for other kinds, other refs, or the
+// empty ref of entries about the log itself.
+func testLatestByRef(t *testing.T, st trail.Store, _ Enqueue) {
+	ctx := t.Context()
+	l := NewLog(t, st, NewKey(t))
+	final := []string{trail.KindVerificationSucceeded, trail.KindVerificationFailed}
+	open := []string{trail.KindVerificationStarted, trail.KindVerificationOpened}
+	rs, err := l.Append(ctx, trail.Event{Kind: trail.KindVerificationStarted, Subject: Handle(1), Ref: "vf_a"},
+		trail.Event{Kind: trail.KindVerificationStarted, Subject: Handle(2), Ref: "vf_b"},
+		trail.Event{Kind: trail.KindVerificationOpened, Subject: Handle(1), Ref: "vf_a"},
+		trail.Event{Kind: trail.KindDeposit, Subject: Handle(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := st.LatestByRef(ctx, "vf_a", open); err != nil || r != rs[2] {
+		t.Fatalf("LatestByRef(vf_a, open kinds) = %+v, %v; want the opened entry %+v", r, err, rs[2])
+	}
+	if r, err := st.LatestByRef(ctx, "vf_a", open[:1]); err != nil || r != rs[0] {
+		t.Fatalf("LatestByRef(vf_a, started) = %+v, %v; want %+v", r, err, rs[0])
+	}
+	for _, q := range []struct {
+		ref   string
+		kinds []string
+	}{{"vf_a", final}, {"vf_c", open}, {"", []string{trail.KindDeposit}}, {"vf_a", nil}} {
+		if r, err := st.LatestByRef(ctx, q.ref, q.kinds); !errors.Is(err, trail.ErrNotFound) {
+			t.Fatalf("LatestByRef(%q, %v) = %+v, %v; want not found", q.ref, q.kinds, r, err)
+		}
+	}
+	rs, err = l.Append(ctx, trail.Event{Kind: trail.KindVerificationSucceeded, Subject: Handle(1), Ref: "vf_a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := st.LatestByRef(ctx, "vf_a", final); err != nil || r != rs[0] {
+		t.Fatalf("LatestByRef(vf_a, final kinds) = %+v, %v; want %+v", r, err, rs[0])
 	}
 }
 
