@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034
 # scripts/lib/machine.sh — helpers shared by the benchmark scripts
-# (bench-http.sh, bench-verifications.sh, bench-startup.sh, bench-compare.sh)
+# (bench-http.sh, bench-verifications.sh, bench-verifications-ab.sh,
+# bench-startup.sh, bench-compare.sh, bench-trail.sh)
 # to read the state of this machine, which they share with other people's
 # builds and tests, from /proc. Sourced, not run: it defines functions and
 # variables only.

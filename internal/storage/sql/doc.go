@@ -29,7 +29,7 @@
 // have side effects outside the transaction.
 //
 // The Store is also the trail's storage (trail.Store, trail.go and
-// trailtx.go; migration 0005). Its Sequence holds the sequencer lock —
+// trailtx.go; migrations 0005–0008). Its Sequence holds the sequencer lock —
 // SQLite's write lock, taken by BEGIN IMMEDIATE, or a transaction-scoped
 // PostgreSQL advisory lock — and is never retried. Appends write whole
 // batches with a few statements (unnest arrays on PostgreSQL, prepared
