@@ -187,8 +187,9 @@ func TestAuthorityEndToEnd(t *testing.T) {
 
 	// Evidence package request.
 	var pr struct {
-		Success bool            `json:"success"`
-		Package json.RawMessage `json:"package"`
+		Success    bool            `json:"success"`
+		RequestRef string          `json:"request_ref"`
+		Package    json.RawMessage `json:"package"`
 	}
 	reqBody := map[string]any{"id_card_number": testNumber, "legal_basis": "《公证法》第二十九条", "case_reference": "(2026)京长安证字第123号"}
 	if code, _ := ac.post("/api/v1/authority/requests", reqBody, &pr); code != 200 || !pr.Success {
@@ -198,9 +199,9 @@ func TestAuthorityEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := trail.VerifyPackage(p, trail.VerifyOptions{})
-	if err != nil || !rep.OK {
-		t.Fatalf("package does not verify: %v %+v", err, rep.Failed())
+	rep, err := trail.VerifyPackage(p, trail.VerifyOptions{ExpectedRequestRef: pr.RequestRef})
+	if err != nil || !rep.OK || pr.RequestRef == "" || pr.RequestRef != p.Manifest.RequestRef {
+		t.Fatalf("package does not verify as the answer to request %q: %v %+v", pr.RequestRef, err, rep.Failed())
 	}
 	if !strings.Contains(p.Manifest.RequestedBy, ac.id) || !strings.Contains(p.Manifest.Purpose, "(2026)京长安证字第123号") {
 		t.Errorf("manifest %+v", p.Manifest)

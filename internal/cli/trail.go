@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/realname/realname/internal/app"
 	"github.com/realname/realname/internal/realname"
@@ -26,11 +27,15 @@ const trailUsage = `usage:
       checkpoint, a consistency proof and the log's key) as JSON to standard output. The request is
       recorded: in the audit log (the person sees it in their data export) and as a trail entry.
       A user who tried several identities has several handles: the newest is exported, --subject picks.
-  realname trail verify FILE [--key VKEY]... [--json]
+  realname trail verify FILE [--key VKEY]... [--request-ref REF] [--json]
       check an evidence package offline (no network, no database) and print, step by step, what it
       proves; FILE "-" reads standard input. Exits 0 only if every check passes.
       --key VKEY  the log's published verifier key (name+hash+base64), repeatable; without it the
-                  key inside the package is used, which proves only that the package agrees with itself
+                  key inside the package is used, which proves only that the package agrees with itself.
+                  After a key rotation give every key of GET /trail/keys, or older checkpoints fail
+      --request-ref REF
+                  the request_ref your request was given: the package must answer that request and end
+                  with its entry (without it, a package cut short after an earlier request also passes)
       --json      print the report as JSON`
 
 // runTrail runs the trail sub-commands: verify works offline, export reads
@@ -66,6 +71,7 @@ func trailVerify(_ context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("trail verify", flag.ContinueOnError)
 	var keys stringList
 	fs.Var(&keys, "key", "the log's verifier key (repeatable)")
+	requestRef := fs.String("request-ref", "", "the request the package must answer")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	rest, err := splitFlags(fs, args)
 	if err != nil {
@@ -82,7 +88,7 @@ func trailVerify(_ context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s is not a valid evidence package: %w", name(rest[0]), err)
 	}
-	report, verr := trail.VerifyPackage(p, trail.VerifyOptions{TrustedKeys: keys})
+	report, verr := trail.VerifyPackage(p, trail.VerifyOptions{TrustedKeys: keys, ExpectedRequestRef: *requestRef})
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -145,13 +151,13 @@ func readPackage(env Env, path string) ([]byte, error) {
 // printReport writes the report step by step in plain language.
 func printReport(w io.Writer, p *trail.Package, r trail.Report) {
 	m := p.Manifest
-	fmt.Fprintf(w, "Evidence package for subject %s in the log %q\n", oneLine(m.Subject), oneLine(m.Origin))
+	fmt.Fprintf(w, "Evidence package for subject %s in the log %q\n", clean(m.Subject), clean(m.Origin))
 	fmt.Fprintf(w, "created %s, %d entries", m.Created.UTC().Format("2006-01-02 15:04:05 UTC"), len(p.Entries))
 	if m.Purpose != "" {
-		fmt.Fprintf(w, "; purpose: %s", oneLine(m.Purpose))
+		fmt.Fprintf(w, "; purpose: %s", clean(m.Purpose))
 	}
 	if m.RequestedBy != "" {
-		fmt.Fprintf(w, "; requested by: %s", oneLine(m.RequestedBy))
+		fmt.Fprintf(w, "; requested by: %s", clean(m.RequestedBy))
 	}
 	fmt.Fprintln(w)
 	if r.KeySource == "trusted" {
@@ -162,7 +168,7 @@ func printReport(w io.Writer, p *trail.Package, r trail.Report) {
 	for i, s := range r.Steps {
 		fmt.Fprintf(w, "\n%d. %s: %s\n", i+1, s.Name, strings.ToUpper(string(s.Status)))
 		if s.Name != trail.StepSummary {
-			fmt.Fprintf(w, "   what it proves: %s\n", s.Proves)
+			fmt.Fprintf(w, "   what it proves: %s\n", clean(s.Proves))
 		}
 		label := "checked"
 		switch s.Status {
@@ -171,23 +177,40 @@ func printReport(w io.Writer, p *trail.Package, r trail.Report) {
 		case trail.StatusSkipped:
 			label = "skipped"
 		}
-		fmt.Fprintf(w, "   %s: %s\n", label, oneLine(s.Detail))
+		fmt.Fprintf(w, "   %s: %s\n", label, clean(s.Detail))
 	}
 	if len(r.Proves) > 0 {
 		fmt.Fprintln(w, "\nWhat this package proves:")
 		for _, s := range r.Proves {
-			fmt.Fprintf(w, "  - %s\n", oneLine(s))
+			fmt.Fprintf(w, "  - %s\n", clean(s))
 		}
 	}
 	fmt.Fprintln(w, "\nWhat it does not prove:")
 	for _, s := range r.DoesNotProve {
-		fmt.Fprintf(w, "  - %s\n", s)
+		fmt.Fprintf(w, "  - %s\n", clean(s))
 	}
 	if f := r.Failed(); f != nil {
-		fmt.Fprintf(w, "\nRESULT: FAILED at check %s\n", f.Name)
+		fmt.Fprintf(w, "\nRESULT: FAILED at check %s\n", clean(f.Name))
 	} else {
 		fmt.Fprintln(w, "\nRESULT: every check passed")
 	}
+}
+
+// clean makes text from a package safe to print on a terminal: a package
+// is outside input, and a control character (ESC above all) could move
+// the cursor or hide lines, say to fake the verdict. Tabs and line breaks
+// become spaces; other control characters (C0, DEL, C1) and invisible
+// format characters (bidi overrides, zero-width marks) become U+FFFD.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return ' '
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			return unicode.ReplacementChar
+		}
+		return r
+	}, s)
 }
 
 func trailExport(ctx context.Context, env Env, args []string) error {

@@ -111,6 +111,8 @@ func TestTrailVerifyFails(t *testing.T) {
 			return tampered(t, func(p *trail.Package) { p.Consistency.Proof = p.Consistency.Proof[1:] })
 		}, nil, "check consistency failed"},
 		{"another key", func(*testing.T) string { return goldenPackage }, []string{"--key", otherKey}, "check checkpoint-signature failed"},
+		{"another request expected", func(*testing.T) string { return goldenPackage }, []string{"--key", key, "--request-ref", "tr-1"},
+			"check subject-chain failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"trail", "verify", tc.path(t)}, tc.args...)
@@ -120,6 +122,26 @@ func TestTrailVerifyFails(t *testing.T) {
 			code, out, errOut := run(t, nil, args...)
 			if code == 0 || !strings.Contains(errOut, tc.want) || !strings.Contains(out, "RESULT: FAILED") {
 				t.Fatalf("%d %q\n%s", code, errOut, out)
+			}
+		})
+	}
+}
+
+// TestTrailVerifyPrintsNoControlCharacters: text from a package cannot
+// reach the terminal as control sequences (an ESC could hide the lines
+// after a fake verdict), whether the package is refused or reported.
+func TestTrailVerifyPrintsNoControlCharacters(t *testing.T) {
+	for name, mutate := range map[string]func(p *trail.Package){
+		"subject": func(p *trail.Package) { p.Manifest.Subject += "\x1b[8m" },
+		"origin":  func(p *trail.Package) { p.Manifest.Origin += "\u009b8m" },
+		"purpose": func(p *trail.Package) { p.Manifest.Purpose = "case \u202eRESULT: every check passed" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, out, errOut := run(t, nil, "trail", "verify", tampered(t, mutate))
+			for _, r := range out + errOut {
+				if (r < 0x20 && r != '\n') || (r >= 0x7f && r <= 0x9f) || r == 0x202e {
+					t.Fatalf("control character %U printed:\n%q\n%q", r, out, errOut)
+				}
 			}
 		})
 	}

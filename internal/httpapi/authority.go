@@ -115,9 +115,12 @@ func (s *Server) handleAuthorityRequest(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Success bool            `json:"success"`
-		Package json.RawMessage `json:"package"`
-	}{true, raw})
+		Success bool `json:"success"`
+		// RequestRef is the ref the package must answer: whoever checks it
+		// later passes it to `realname trail verify --request-ref`.
+		RequestRef string          `json:"request_ref"`
+		Package    json.RawMessage `json:"package"`
+	}{true, ref, raw})
 }
 
 type claimBody struct {

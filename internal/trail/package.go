@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -99,7 +100,10 @@ type PackageOptions struct {
 // entry the subject had, and proves each entry's inclusion in C; it adds
 // the oldest stored checkpoint that covers the subject's first entry and
 // the proof that C extends it. Entries appended after C are not in the
-// package. A subject without entries is ErrNotFound.
+// package, and with opts.RequestRef neither are those appended after the
+// request's own entry (which the package then ends with, even if C, made
+// a moment later, already holds a later one). A subject without entries
+// is ErrNotFound.
 func BuildPackage(ctx context.Context, l *Log, r Reader, subject string, opts PackageOptions) (*Package, error) {
 	if !ValidHandle(subject) {
 		return nil, errors.New("trail: bad subject handle")
@@ -137,6 +141,17 @@ func BuildPackage(ctx context.Context, l *Log, r Reader, subject string, opts Pa
 	}
 	if len(idx) == 0 {
 		return nil, fmt.Errorf("trail: subject has no entries: %w", ErrNotFound)
+	}
+	if opts.RequestRef != "" {
+		rc, err := r.LatestByRef(ctx, opts.RequestRef, []string{KindTrailRequest})
+		if err != nil || rc.Index >= c.Size {
+			return nil, fmt.Errorf("trail: the entry of request %s is not in the log's checkpoint (%v)", opts.RequestRef, err)
+		}
+		end := slices.Index(idx, rc.Index)
+		if end < 0 {
+			return nil, fmt.Errorf("trail: the entry of request %s is not about subject %s", opts.RequestRef, subject)
+		}
+		idx = idx[:end+1]
 	}
 	if len(idx) > MaxPackageEntries {
 		return nil, fmt.Errorf("trail: subject has %d entries, more than a package holds (%d)", len(idx), MaxPackageEntries)

@@ -537,3 +537,66 @@ func TestPackageEndsWithItsRequest(t *testing.T) {
 		t.Fatal("a malformed request ref was accepted")
 	}
 }
+
+// TestPackageStopsAtItsRequest: an entry of the subject appended after the
+// request's entry but before the package's checkpoint stays out of the
+// package, which still ends with its request and verifies; with the
+// request ref expected, a package cut short after an earlier request (its
+// manifest edited to name that one) fails, as does one naming no request.
+func TestPackageStopsAtItsRequest(t *testing.T) {
+	ctx := context.Background()
+	h := buildHistory(t, rand.New(rand.NewPCG(11, 12)), 30, 2, "stop")
+	subject := handle(1)
+	for _, ev := range []Event{
+		{Kind: KindTrailRequest, Subject: subject, Ref: "tr-old"},
+		{Kind: KindVerificationFailed, Subject: subject, Ref: "vf-late"},
+		{Kind: KindTrailRequest, Subject: subject, Ref: "tr-new"},
+		{Kind: KindVerificationStarted, Subject: subject, Ref: "vf-after"}, // after the request, before C
+	} {
+		if _, err := h.log.Append(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := BuildPackage(ctx, h.log, h.st, subject, PackageOptions{Keys: []string{h.vkey}, RequestRef: "tr-new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := ParseEntry(p.Entries[len(p.Entries)-1].Data)
+	if err != nil || last.Ref != "tr-new" {
+		t.Fatalf("the package ends with %+v, %v; want the request's entry", last, err)
+	}
+	expect := VerifyOptions{TrustedKeys: []string{h.vkey}, ExpectedRequestRef: "tr-new"}
+	r, err := VerifyPackage(clone(t, p), expect)
+	if err != nil {
+		t.Fatalf("the package of tr-new: %v", err)
+	}
+	if !strings.Contains(strings.Join(r.Proves, " "), "answers the request tr-new") {
+		t.Fatalf("the report does not say which request it answers: %v", r.Proves)
+	}
+	// Cut after the older request, the manifest edited to name it: passes
+	// without the expected ref (the report says so), fails with it.
+	cut := clone(t, p)
+	cut.Entries = cut.Entries[:len(cut.Entries)-2]
+	cut.Manifest.Entries -= 2
+	cut.Manifest.RequestRef = "tr-old"
+	r, err = VerifyPackage(clone(t, cut), VerifyOptions{TrustedKeys: []string{h.vkey}})
+	if err != nil {
+		t.Fatalf("the cut package without an expected ref: %v", err)
+	}
+	if !strings.Contains(strings.Join(r.DoesNotProve, " "), "no request ref was given") {
+		t.Fatalf("the report does not warn that no request ref was checked: %v", r.DoesNotProve)
+	}
+	var ve *VerifyError
+	if _, err := VerifyPackage(clone(t, cut), expect); !errors.As(err, &ve) || ve.Step != StepChain {
+		t.Fatalf("the cut package with tr-new expected: %v", err)
+	}
+	none := clone(t, p)
+	none.Manifest.RequestRef = ""
+	if _, err := VerifyPackage(none, expect); !errors.As(err, &ve) || ve.Step != StepChain {
+		t.Fatalf("a package naming no request, tr-new expected: %v", err)
+	}
+	if _, err := BuildPackage(ctx, h.log, h.st, handle(0), PackageOptions{Keys: []string{h.vkey}, RequestRef: "tr-new"}); err == nil ||
+		!strings.Contains(err.Error(), "not about subject") {
+		t.Fatalf("a package of another subject ending with tr-new's entry: %v", err)
+	}
+}

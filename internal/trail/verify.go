@@ -86,6 +86,13 @@ type VerifyOptions struct {
 	// of the package (its published key). When set, only they verify the
 	// checkpoints; the package's own keys are ignored.
 	TrustedKeys []string
+	// ExpectedRequestRef is the ref of the request that the package
+	// answers, as its requester was given it (the authority API's
+	// request_ref). When set, the package must name that request and end
+	// with its entry. The manifest is not signed: without this, a package
+	// cut short after an earlier request's entry, its manifest edited to
+	// name that request, passes too.
+	ExpectedRequestRef string
 }
 
 // VerifyError is VerifyPackage's error: the first step that failed and,
@@ -120,9 +127,9 @@ func VerifyPackage(p *Package, opts VerifyOptions) (Report, error) {
 	v.checkpoint(opts)
 	v.entries()
 	v.inclusion()
-	v.chain()
+	v.chain(opts.ExpectedRequestRef)
 	v.consistency()
-	v.summary()
+	v.summary(opts.ExpectedRequestRef)
 	if v.first != nil {
 		return v.r, v.first
 	}
@@ -285,8 +292,10 @@ func (v *verifier) inclusion() {
 	v.pass(StepInclusion, fmt.Sprintf("%d inclusion proofs check against the tree of size %d", len(v.p.Entries), v.c.Size))
 }
 
-// chain is step 4: the subject's chain of entries.
-func (v *verifier) chain() {
+// chain is step 4: the subject's chain of entries, ending with the entry
+// of the expected request (if one is expected) or of the request the
+// manifest names (if any).
+func (v *verifier) chain(expectedRef string) {
 	if v.parsed == nil {
 		v.skip(StepChain, "entries did not parse")
 		return
@@ -301,6 +310,9 @@ func (v *verifier) chain() {
 		return
 	case m.Entries != len(v.p.Entries):
 		v.fail(StepChain, -1, fmt.Errorf("the package holds %d entries, its manifest says %d", len(v.p.Entries), m.Entries))
+		return
+	case expectedRef != "" && m.RequestRef != expectedRef:
+		v.fail(StepChain, -1, fmt.Errorf("the package answers the request %q, not %q, the one you expected: it may be an older package, or one cut short", m.RequestRef, expectedRef))
 		return
 	}
 	for i, e := range v.parsed {
@@ -328,7 +340,11 @@ func (v *verifier) chain() {
 				fmt.Errorf("the package does not end with the entry of its own request %q: entries at the end may have been left out", ref))
 			return
 		}
-		v.pass(StepChain, fmt.Sprintf("sequence 1 to %d without gap, each entry naming its predecessor's hash, ending with the entry of this package's own request (%s), so none was left out at the end", len(v.parsed), ref))
+		if expectedRef != "" {
+			v.pass(StepChain, fmt.Sprintf("sequence 1 to %d without gap, each entry naming its predecessor's hash, ending with the entry of the request you expected (%s), so none before it was left out at the end", len(v.parsed), ref))
+		} else {
+			v.pass(StepChain, fmt.Sprintf("sequence 1 to %d without gap, each entry naming its predecessor's hash, ending with the entry of the request the manifest names (%s); the manifest is not signed, so give the ref your request was given (--request-ref) to rule out a package cut short after an earlier request", len(v.parsed), ref))
+		}
 		return
 	}
 	v.pass(StepChain, fmt.Sprintf("sequence 1 to %d without gap, each entry naming its predecessor's hash", len(v.parsed)))
@@ -372,7 +388,7 @@ func (v *verifier) consistency() {
 }
 
 // summary is step 6.
-func (v *verifier) summary() {
+func (v *verifier) summary(expectedRef string) {
 	r := &v.r
 	r.DoesNotProve = []string{
 		fmt.Sprintf("Anything about entries appended after the checkpoint (size %d): the subject may have later entries.", r.CheckpointSize),
@@ -382,6 +398,9 @@ func (v *verifier) summary() {
 		"Who the subject is: the handle is linked to a person outside the log, and that link is not in the package.",
 		"When anything happened: an entry's time is the log's own statement, and checkpoints carry no time.",
 		"That the events happened as recorded: the log proves what it recorded, not that the record is true.",
+	}
+	if expectedRef == "" {
+		r.DoesNotProve = append(r.DoesNotProve, "That the package is the answer to your request, whole at its end: no request ref was given to check it against (--request-ref), and a package cut short after an earlier request's entry also passes.")
 	}
 	if r.KeySource != "trusted" {
 		r.DoesNotProve = append([]string{"That the log you know signed the checkpoints: the key came from the package itself, so only self-consistency is shown. Verify with the log's published key."}, r.DoesNotProve...)
@@ -396,6 +415,9 @@ func (v *verifier) summary() {
 		fmt.Sprintf("The log %q held these %d entries of subject %s at positions stated, in a tree of size %d whose root hash its key signed.", r.Origin, r.Entries, r.Subject, r.CheckpointSize),
 		"No entry of the subject between the first and the last shown is missing, and none was altered after the checkpoint was signed.",
 		fmt.Sprintf("The log was only appended to between its checkpoint of size %d, which already held the first entry, and that of size %d.", r.OlderSize, r.CheckpointSize),
+	}
+	if expectedRef != "" {
+		r.Proves = append(r.Proves, fmt.Sprintf("The package answers the request %s and ends with its entry: no entry of the subject appended before the request was left out.", expectedRef))
 	}
 	v.pass(StepSummary, "every check passed")
 }
