@@ -138,7 +138,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		// Authority routes always exist: without a registered authority
 		// they answer 401.
 		Authority:         &authority.Verifier{Store: a.store},
-		AuthorityPackages: &authority.Packager{Log: a.trail, Reader: a.store},
+		AuthorityPackages: &authority.Packager{Log: a.trail, Reader: a.store, Witness: a.witness},
 		AuthorityLimit:    limiter(cfg.Rate.Authority),
 	})
 	if err != nil {

@@ -114,6 +114,10 @@ func (o *Offline) Trail(ctx context.Context) (*trail.Log, error) {
 	return openTrail(ctx, o.cfg, o.Store, o.cfg.Addr, o.log)
 }
 
+// TrailWitness is the configured witness (nil without one), for packages
+// built offline.
+func (o *Offline) TrailWitness() (*trail.Witnessing, error) { return trailWitness(o.cfg) }
+
 // Close closes the database.
 func (o *Offline) Close() error { return o.Store.Close() }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -108,32 +109,40 @@ func trailWitness(cfg config.Config) (*trail.Witnessing, error) {
 
 // runTrail appends the events other transactions queued and signs a
 // checkpoint every interval while there are new entries, until ctx ends.
-// With a witness, each new checkpoint is sent to it and stored again with
-// its cosignature.
+// With a witness, the newest checkpoint is sent to it whenever it lacks
+// the witness's cosignature (so one that failed is tried again at the next
+// interval) and stored again with it. The exchange runs in a goroutine of
+// its own, one at a time: a slow or silent witness must not hold up the
+// appends.
 func runTrail(ctx context.Context, l *trail.Log, w *trail.Witnessing, interval time.Duration, log *slog.Logger) {
 	drain := time.NewTicker(100 * time.Millisecond)
 	defer drain.Stop()
 	sign := time.NewTicker(interval)
 	defer sign.Stop()
+	var cosigning sync.WaitGroup
+	defer cosigning.Wait()
+	busy := make(chan struct{}, 1) // held while a witness exchange runs
+	cosign := func(cp trail.StoredCheckpoint) {
+		defer func() { <-busy }()
+		if _, err := w.CosignStored(ctx, l, cp); err != nil && ctx.Err() == nil {
+			log.Error("trail: the witness did not cosign", "size", cp.Size, "err", err)
+		}
+	}
 	publish := func() {
-		cp, fresh, err := l.PublishCheckpoint(ctx)
+		cp, _, err := l.PublishCheckpoint(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("trail: checkpoint not signed", "err", err)
 			}
 			return
 		}
-		if !fresh || w == nil {
+		if w == nil || w.Cosigned(cp.Note) {
 			return
 		}
-		cosigned, err := w.Cosign(ctx, l, cp)
-		if err != nil && ctx.Err() == nil {
-			log.Error("trail: the witness did not cosign", "size", cp.Size, "err", err)
-		}
-		if len(cosigned.Note) > len(cp.Note) {
-			if err := l.StoreCosigned(ctx, cosigned); err != nil && ctx.Err() == nil {
-				log.Error("trail: cosigned checkpoint not stored", "size", cp.Size, "err", err)
-			}
+		select {
+		case busy <- struct{}{}:
+			cosigning.Go(func() { cosign(cp) })
+		default: // the last exchange is still running; the next interval tries again
 		}
 	}
 	if err := l.RecordKey(ctx); err != nil && ctx.Err() == nil {

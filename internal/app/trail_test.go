@@ -256,6 +256,41 @@ func TestTrailWitness(t *testing.T) {
 	}
 }
 
+// TestTrailSilentWitness: a witness that never answers does not hold up
+// the appends: the entries of a verification are in the log within the
+// drain's rhythm, while the exchange with the witness waits for its
+// timeout.
+func TestTrailSilentWitness(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Trail.CheckpointInterval = time.Second
+	cosigner, err := trail.GenerateCosigner(crand.Reader, "witness.localhost/silent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	w := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select { // never answers
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer w.Close()
+	defer close(release)
+	cfg.Trail.WitnessURL, cfg.Trail.WitnessKey = w.URL, cosigner.VerifierKey()
+	r := start(t, cfg, nil)
+	c := client{t: t, base: r.URL(), key: r.DevAPIKey()}
+	c.init("silent-witness-user", testName, testNumber)
+	// Entries 0 (log.key), 1 (started) and 2 (opened).
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if code, _ := getPublic(t, r.URL()+"/trail/entry/2"); code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the verification's entries were not appended while the witness stayed silent")
+		}
+	}
+}
+
 // TestTrailKeyFileChecked: a trail key that group or others can read stops
 // the start, as the other key files do.
 func TestTrailKeyFileChecked(t *testing.T) {

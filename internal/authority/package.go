@@ -13,6 +13,8 @@ import (
 type Packager struct {
 	Log    *trail.Log
 	Reader trail.Reader
+	// Witness, if set, cosigns each package's checkpoint.
+	Witness *trail.Witnessing
 }
 
 // Package appends what is queued (the request's own entry, whose ref is
@@ -27,7 +29,7 @@ func (p *Packager) Package(ctx context.Context, subject, requestRef, purpose, re
 		return nil, fmt.Errorf("drain trail outbox: %w", err)
 	}
 	pkg, err := trail.BuildPackage(ctx, p.Log, p.Reader, subject, trail.PackageOptions{
-		Keys: p.Log.VerifierKeys(), Purpose: purpose, RequestedBy: requestedBy, RequestRef: requestRef})
+		Keys: p.Log.VerifierKeys(), Purpose: purpose, RequestedBy: requestedBy, RequestRef: requestRef, Witness: p.Witness})
 	if errors.Is(err, trail.ErrNotFound) {
 		return nil, realname.E(realname.KindNotFound, realname.CodeNotFound, "no evidence is held for this ID number", nil)
 	}

@@ -27,7 +27,7 @@ const trailUsage = `usage:
       checkpoint, a consistency proof and the log's key) as JSON to standard output. The request is
       recorded: in the audit log (the person sees it in their data export) and as a trail entry.
       A user who tried several identities has several handles: the newest is exported, --subject picks.
-  realname trail verify FILE [--key VKEY]... [--request-ref REF] [--json]
+  realname trail verify FILE [--key VKEY]... [--request-ref REF] [--witness-key VKEY]... [--json]
       check an evidence package offline (no network, no database) and print, step by step, what it
       proves; FILE "-" reads standard input. Exits 0 only if every check passes.
       --key VKEY  the log's published verifier key (name+hash+base64), repeatable; without it the
@@ -36,6 +36,9 @@ const trailUsage = `usage:
       --request-ref REF
                   the request_ref your request was given: the package must answer that request and end
                   with its entry (without it, a package cut short after an earlier request also passes)
+      --witness-key VKEY
+                  a witness's cosignature/v1 verifier key, repeatable: the checkpoint must carry a valid
+                  cosignature of each, which shows the log did not show you a history it hid from them
       --json      print the report as JSON`
 
 // runTrail runs the trail sub-commands: verify works offline, export reads
@@ -72,6 +75,8 @@ func trailVerify(_ context.Context, env Env, args []string) error {
 	var keys stringList
 	fs.Var(&keys, "key", "the log's verifier key (repeatable)")
 	requestRef := fs.String("request-ref", "", "the request the package must answer")
+	var witnessKeys stringList
+	fs.Var(&witnessKeys, "witness-key", "a witness's cosignature verifier key (repeatable)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	rest, err := splitFlags(fs, args)
 	if err != nil {
@@ -88,7 +93,7 @@ func trailVerify(_ context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s is not a valid evidence package: %w", name(rest[0]), err)
 	}
-	report, verr := trail.VerifyPackage(p, trail.VerifyOptions{TrustedKeys: keys, ExpectedRequestRef: *requestRef})
+	report, verr := trail.VerifyPackage(p, trail.VerifyOptions{TrustedKeys: keys, ExpectedRequestRef: *requestRef, WitnessKeys: witnessKeys})
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -249,8 +254,12 @@ func trailExport(ctx context.Context, env Env, args []string) error {
 		if err := l.Drain(ctx); err != nil {
 			return err
 		}
+		w, err := o.TrailWitness()
+		if err != nil {
+			return err
+		}
 		p, err := trail.BuildPackage(ctx, l, o.Store, pick, trail.PackageOptions{
-			Keys: l.VerifierKeys(), Purpose: *reason, RequestedBy: "operator " + *fs.operator, RequestRef: ref})
+			Keys: l.VerifierKeys(), Purpose: *reason, RequestedBy: "operator " + *fs.operator, RequestRef: ref, Witness: w})
 		if err != nil {
 			return err
 		}

@@ -93,6 +93,13 @@ type PackageOptions struct {
 	// RequestRef is the ref of the trail.request entry appended under the
 	// subject for this package (see Manifest.RequestRef); "" for none.
 	RequestRef string
+	// Witness, when set, cosigns the package's checkpoint (unless it
+	// already carries every witness's cosignature), so that a verifier
+	// holding the witnesses' keys knows the log showed the same history
+	// to them. If a witness cannot be reached the package is still built,
+	// on the checkpoint with what cosignatures it has, and the failure is
+	// logged; VerifyOptions.WitnessKeys then refuses it.
+	Witness *Witnessing
 }
 
 // BuildPackage writes the evidence package of one subject. It publishes
@@ -124,6 +131,13 @@ func BuildPackage(ctx context.Context, l *Log, r Reader, subject string, opts Pa
 	stored, _, err := l.PublishCheckpoint(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Witness != nil {
+		cosigned, err := opts.Witness.CosignStored(ctx, l, stored)
+		if err != nil {
+			l.log.WarnContext(ctx, "trail: the package's checkpoint lacks a witness cosignature", "size", stored.Size, "err", err)
+		}
+		stored = cosigned
 	}
 	c, _, err := OpenCheckpoint(stored.Note, note.VerifierList(verifiers...))
 	if err != nil {

@@ -64,7 +64,10 @@ type Report struct {
 	OlderSize      int64  `json:"older_checkpoint_size"`
 	// KeySource is "trusted" when the checkpoints verified with a key the
 	// verifier supplied, "package" when only with a key in the package.
-	KeySource    string   `json:"key_source"`
+	KeySource string `json:"key_source"`
+	// Witnesses names the witnesses (of VerifyOptions.WitnessKeys) whose
+	// cosignature of the checkpoint verified.
+	Witnesses    []string `json:"witnesses,omitempty"`
 	Steps        []Step   `json:"steps"`
 	Proves       []string `json:"proves"`
 	DoesNotProve []string `json:"does_not_prove"`
@@ -93,6 +96,10 @@ type VerifyOptions struct {
 	// cut short after an earlier request's entry, its manifest edited to
 	// name that request, passes too.
 	ExpectedRequestRef string
+	// WitnessKeys are cosignature/v1 verifier keys of witnesses
+	// (tlog-cosignature). When set, the checkpoint must carry a valid
+	// cosignature of every one of them.
+	WitnessKeys []string
 }
 
 // VerifyError is VerifyPackage's error: the first step that failed and,
@@ -198,9 +205,28 @@ func (v *verifier) checkpoint(opts VerifyOptions) {
 		v.fail(StepCheckpoint, -1, fmt.Errorf("the checkpoint is of the log %q, the manifest names %q", c.Origin, v.p.Manifest.Origin))
 		return
 	}
+	if len(opts.WitnessKeys) > maxPackageKeys {
+		v.fail(StepCheckpoint, -1, fmt.Errorf("%d witness keys, more than %d", len(opts.WitnessKeys), maxPackageKeys))
+		return
+	}
+	for _, k := range opts.WitnessKeys {
+		wv, err := NewCosignatureVerifier(k)
+		if err != nil {
+			v.fail(StepCheckpoint, -1, fmt.Errorf("witness key: %w", err))
+			return
+		}
+		if !hasSignature([]byte(v.p.Checkpoint), wv) {
+			v.fail(StepCheckpoint, -1, fmt.Errorf("the checkpoint carries no valid cosignature of the witness %s", wv.Name()))
+			return
+		}
+		v.r.Witnesses = append(v.r.Witnesses, wv.Name())
+	}
 	v.c = &c
 	v.r.CheckpointSize = c.Size
 	detail := fmt.Sprintf("checkpoint of %q at size %d, signed by key %s+%08x", c.Origin, c.Size, signer.Name, signer.Hash)
+	if len(v.r.Witnesses) > 0 {
+		detail += fmt.Sprintf(", cosigned by the witness(es) %s", strings.Join(v.r.Witnesses, ", "))
+	}
 	if source == "trusted" {
 		detail += ", verified with a key you supplied"
 	} else {
@@ -393,11 +419,13 @@ func (v *verifier) summary(expectedRef string) {
 	r.DoesNotProve = []string{
 		fmt.Sprintf("Anything about entries appended after the checkpoint (size %d): the subject may have later entries.", r.CheckpointSize),
 		"That no entry of the subject follows the last one shown: the checkpoint commits to the log, not to each subject's newest entry.",
-		"That everyone sees the same log: the operator holding the signing key could sign a different history for different people (a fork) unless an independent witness cosigned the checkpoint; this log has no witness yet.",
 		"That the log stayed append-only before the older checkpoint or after the newer one: a consistency proof shows only that the later tree extends the earlier one.",
 		"Who the subject is: the handle is linked to a person outside the log, and that link is not in the package.",
 		"When anything happened: an entry's time is the log's own statement, and checkpoints carry no time.",
 		"That the events happened as recorded: the log proves what it recorded, not that the record is true.",
+	}
+	if len(r.Witnesses) == 0 {
+		r.DoesNotProve = append(r.DoesNotProve, "That everyone sees the same log: the operator holding the signing key could sign a different history for different people (a fork) unless an independent witness cosigned the checkpoint, and no witness's cosignature was checked (give the witnesses' keys: --witness-key).")
 	}
 	if expectedRef == "" {
 		r.DoesNotProve = append(r.DoesNotProve, "That the package is the answer to your request, whole at its end: no request ref was given to check it against (--request-ref), and a package cut short after an earlier request's entry also passes.")
@@ -415,6 +443,9 @@ func (v *verifier) summary(expectedRef string) {
 		fmt.Sprintf("The log %q held these %d entries of subject %s at positions stated, in a tree of size %d whose root hash its key signed.", r.Origin, r.Entries, r.Subject, r.CheckpointSize),
 		"No entry of the subject between the first and the last shown is missing, and none was altered after the checkpoint was signed.",
 		fmt.Sprintf("The log was only appended to between its checkpoint of size %d, which already held the first entry, and that of size %d.", r.OlderSize, r.CheckpointSize),
+	}
+	if len(r.Witnesses) > 0 {
+		r.Proves = append(r.Proves, fmt.Sprintf("The witness(es) %s cosigned this checkpoint, so the log showed them this history: to show you another (a fork), the operator would have to deceive them too, and two checkpoints of one size with different hashes would prove the fork.", strings.Join(r.Witnesses, ", ")))
 	}
 	if expectedRef != "" {
 		r.Proves = append(r.Proves, fmt.Sprintf("The package answers the request %s and ends with its entry: no entry of the subject appended before the request was left out.", expectedRef))

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/realname/realname/internal/trail"
+	"github.com/realname/realname/internal/trail/trailtest"
 	"github.com/realname/realname/internal/trail/witnesstest"
 )
 
@@ -31,8 +32,9 @@ const (
 
 // logKeys is a log's signing key, as a signer and a verifier.
 type logKeys struct {
-	s note.Signer
-	v note.Verifier
+	s    note.Signer
+	v    note.Verifier
+	vkey string
 }
 
 func newLogKeys(t *testing.T) logKeys {
@@ -49,7 +51,7 @@ func newLogKeys(t *testing.T) logKeys {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return logKeys{s, v}
+	return logKeys{s, v, vkey}
 }
 
 // fixture is a log, a stand-in witness that trusts it, and a client.
@@ -531,5 +533,68 @@ func TestWitnessingSeveralWitnesses(t *testing.T) {
 	f.checkCosigned(t, out.Note, 4)
 	if !strings.Contains(err.Error(), strconv.Itoa(503)) {
 		t.Fatal(err)
+	}
+}
+
+// TestPackageCosignedByWitness: a package built with a witness carries a
+// checkpoint the witness cosigned, which VerifyOptions.WitnessKeys checks;
+// a package built without one, or checked against another witness's key,
+// fails the checkpoint step. A checkpoint already cosigned is not sent
+// again.
+func TestPackageCosignedByWitness(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	st := trail.NewMemoryStore()
+	l, err := trail.New(trail.Config{Store: st, Origin: origin, Signer: f.keys.s, VerifierKey: f.keys.vkey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := trailtest.Handle(4)
+	for i := range 5 {
+		if _, err := l.Append(ctx, trail.Event{Kind: trail.KindDeposit, Subject: subject, Ref: fmt.Sprint("d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := f.witnessing(t)
+	opts := trail.PackageOptions{Keys: l.VerifierKeys(), Witness: w}
+	p, err := trail.BuildPackage(ctx, l, st, subject, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vopts := trail.VerifyOptions{TrustedKeys: l.VerifierKeys(), WitnessKeys: []string{f.cosigner.VerifierKey()}}
+	r, err := trail.VerifyPackage(p, vopts)
+	if err != nil || len(r.Witnesses) != 1 || r.Witnesses[0] != witnessName {
+		t.Fatalf("the cosigned package: %v, witnesses %v", err, r.Witnesses)
+	}
+	if !strings.Contains(strings.Join(r.Proves, " "), "cosigned this checkpoint") {
+		t.Fatalf("the report does not say the witness cosigned: %v", r.Proves)
+	}
+	sent := f.requests.Load()
+	if _, err := trail.BuildPackage(ctx, l, st, subject, opts); err != nil || f.requests.Load() != sent {
+		t.Fatalf("a second package of the same size: %v, %d more requests to the witness", err, f.requests.Load()-sent)
+	}
+
+	if _, err := l.Append(ctx, trail.Event{Kind: trail.KindDeposit, Subject: subject, Ref: "d-late"}); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := trail.BuildPackage(ctx, l, st, subject, trail.PackageOptions{Keys: l.VerifierKeys()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ve *trail.VerifyError
+	if _, err := trail.VerifyPackage(plain, vopts); !errors.As(err, &ve) || ve.Step != trail.StepCheckpoint {
+		t.Fatalf("a package without the witness's cosignature: %v", err)
+	}
+	other, err := trail.GenerateCosigner(rand.Reader, "witness.example/other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trail.VerifyPackage(p, trail.VerifyOptions{TrustedKeys: l.VerifierKeys(),
+		WitnessKeys: []string{other.VerifierKey()}}); !errors.As(err, &ve) || ve.Step != trail.StepCheckpoint {
+		t.Fatalf("checked against another witness: %v", err)
+	}
+	if _, err := trail.VerifyPackage(p, trail.VerifyOptions{TrustedKeys: l.VerifierKeys(),
+		WitnessKeys: []string{"not a key"}}); !errors.As(err, &ve) || ve.Step != trail.StepCheckpoint {
+		t.Fatalf("a malformed witness key: %v", err)
 	}
 }

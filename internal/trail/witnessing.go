@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -25,8 +26,9 @@ var ErrWitnessAhead = errors.New("trail: the witness has cosigned a larger tree"
 // consistency proof from there; after a restart it learns that size from
 // the witness's first 409 Conflict. It is safe for concurrent use.
 //
-// The service calls Cosign after Log.PublishCheckpoint and stores the
-// note it returns.
+// The service calls CosignStored after Log.PublishCheckpoint, away from
+// the loop that appends (a witness may be slow), and evidence packages
+// are built on a checkpoint it cosigned.
 type Witnessing struct {
 	witnesses []*witnessState
 }
@@ -71,6 +73,49 @@ func (w *Witnessing) Cosign(ctx context.Context, p ConsistencyProver, cp StoredC
 		return cp, errors.New("trail: the cosigned checkpoint would be too long")
 	}
 	return out, errors.Join(errs...)
+}
+
+// CosignStored gets cp, a checkpoint the log stored, cosigned by every
+// witness whose cosignature it lacks, stores the result (Log.StoreCosigned)
+// and returns it. A checkpoint that already carries every witness's
+// cosignature is returned as it is, with no request. If a witness fails,
+// the error says so and what the others cosigned is stored and returned.
+func (w *Witnessing) CosignStored(ctx context.Context, l *Log, cp StoredCheckpoint) (StoredCheckpoint, error) {
+	if w.Cosigned(cp.Note) {
+		return cp, nil
+	}
+	cosigned, err := w.Cosign(ctx, l, cp)
+	if len(cosigned.Note) > len(cp.Note) {
+		if serr := l.StoreCosigned(ctx, cosigned); serr != nil {
+			return cp, errors.Join(err, fmt.Errorf("trail: store the cosigned checkpoint: %w", serr))
+		}
+	}
+	return cosigned, err
+}
+
+// Cosigned reports whether a signed note carries a valid cosignature of
+// every witness.
+func (w *Witnessing) Cosigned(msg []byte) bool {
+	for _, ws := range w.witnesses {
+		if !hasSignature(msg, ws.client.Verifier) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasSignature reports whether msg carries a valid signature by v.
+func hasSignature(msg []byte, v note.Verifier) bool {
+	n, err := note.Open(msg, note.VerifierList(v))
+	if err != nil {
+		return false
+	}
+	for _, s := range n.Sigs {
+		if s.Name == v.Name() && s.Hash == v.KeyHash() {
+			return true
+		}
+	}
+	return false
 }
 
 // Sizes returns the size each witness last cosigned, by witness name, as
