@@ -59,8 +59,32 @@ func openTrail(ctx context.Context, cfg config.Config, store *sqlstore.Store, li
 	if cfg.Trail.Origin != "" && cfg.Trail.Origin != name {
 		return nil, fmt.Errorf("trail key %s is named %q, but REALNAME_TRAIL_ORIGIN is %q", path, name, cfg.Trail.Origin)
 	}
-	return trail.New(trail.Config{Store: store, Origin: name, Signer: keys.Signer, VerifierKey: keys.Verifiers[0],
+	l, err := trail.New(trail.Config{Store: store, Origin: name, Signer: keys.Signer, VerifierKey: keys.Verifiers[0],
 		Cosigners: keys.Cosigners, OldVerifierKeys: keys.Verifiers[1:], Logger: log.With("component", "trail")})
+	if err != nil {
+		return nil, err
+	}
+	// The newest checkpoint must verify with the keys of the file: a key
+	// file swapped or restored from the wrong backup would otherwise go on
+	// signing the log under a key that no verifier of the earlier
+	// checkpoints knows.
+	if cp, err := store.LatestCheckpoint(ctx); err == nil {
+		var vs []note.Verifier
+		for _, k := range l.VerifierKeys() {
+			v, err := note.NewVerifier(k)
+			if err != nil {
+				return nil, fmt.Errorf("trail key file %s: %w", path, err)
+			}
+			vs = append(vs, v)
+		}
+		if _, _, err := trail.OpenCheckpoint(cp.Note, note.VerifierList(vs...)); err != nil {
+			return nil, fmt.Errorf("the trail's newest checkpoint (size %d) does not verify with the keys of %s (%v): "+
+				"restore the key file that signed it (refusing to sign the log with a key its readers do not know)", cp.Size, path, err)
+		}
+	} else if !errors.Is(err, trail.ErrNotFound) {
+		return nil, fmt.Errorf("trail: read the newest checkpoint: %w", err)
+	}
+	return l, nil
 }
 
 // readTrailKey reads the trail's key file (trail.ParseKeyFile), which
@@ -78,22 +102,14 @@ func generateTrailKey(path, origin string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("generate trail key: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", fmt.Errorf("trail key directory: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("write trail key: %w", err)
-	}
-	if _, err := f.WriteString(skey + "\n"); err != nil {
-		_ = f.Close()
-		return "", fmt.Errorf("write trail key: %w", err)
-	}
-	if err := f.Close(); err != nil {
+	// On disk before the first checkpoint it signs is stored durably: a
+	// key lost in a power cut would stop every later start.
+	if err := pii.WriteNewKeyFile(path, []byte(skey+"\n")); err != nil {
 		return "", fmt.Errorf("write trail key: %w", err)
 	}
 	return skey, nil
 }
+
 
 // trailWitness returns the configured witness, or nil.
 func trailWitness(cfg config.Config) (*trail.Witnessing, error) {
@@ -198,6 +214,9 @@ func RotateTrailKey(cfg config.Config) (string, error) {
 		return "", fmt.Errorf("rotate trail key: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", fmt.Errorf("rotate trail key: %w", err)
+	}
+	if err := pii.SyncDir(filepath.Dir(path)); err != nil {
 		return "", fmt.Errorf("rotate trail key: %w", err)
 	}
 	return vkey, nil

@@ -291,6 +291,44 @@ func TestTrailSilentWitness(t *testing.T) {
 	}
 }
 
+// TestTrailKeyMustMatchCheckpoints: a key file replaced by another key of
+// the same name (the wrong backup) stops the start, since the log's
+// checkpoints do not verify with it; the right key starts again.
+func TestTrailKeyMustMatchCheckpoints(t *testing.T) {
+	cfg := testConfig(t)
+	r := start(t, cfg, nil)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if code, _ := getPublic(t, r.URL()+"/trail/checkpoint"); code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint")
+		}
+	}
+	r.stop()
+	path := filepath.Join(cfg.DataDir, "keys", "trail.key")
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.SplitN(strings.TrimPrefix(string(good), "PRIVATE+KEY+"), "+", 2)[0]
+	other, _, err := note.GenerateKey(crand.Reader, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(other+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.New(t.Context(), cfg, app.Options{Getenv: func(string) string { return "" }}); err == nil ||
+		!strings.Contains(err.Error(), "does not verify with the keys of") {
+		t.Fatalf("start with another key of the same name: %v", err)
+	}
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start(t, cfg, nil).stop() // the right key starts again
+}
+
 // TestTrailKeyFileChecked: a trail key that group or others can read stops
 // the start, as the other key files do.
 func TestTrailKeyFileChecked(t *testing.T) {

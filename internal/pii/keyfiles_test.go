@@ -140,7 +140,7 @@ func TestWriteNewFileNeverReplaces(t *testing.T) {
 	if err := os.WriteFile(p, []byte("orig"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, writeNewFile(p, []byte("new")), ErrKeysExist)
+	wantErr(t, WriteNewKeyFile(p, []byte("new")), ErrKeysExist)
 	if got, _ := os.ReadFile(p); string(got) != "orig" {
 		t.Fatal("file replaced")
 	}

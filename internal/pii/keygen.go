@@ -65,12 +65,12 @@ func Generate(f KeyFiles) (Material, error) {
 	idxLine = append(idxLine, '\n')
 	defer clear(idxLine)
 
-	if err := writeNewFile(f.RingPath, ringJSON); err != nil {
+	if err := WriteNewKeyFile(f.RingPath, ringJSON); err != nil {
 		return Material{}, err
 	}
-	if err := writeNewFile(f.IndexPath, idxLine); err != nil {
+	if err := WriteNewKeyFile(f.IndexPath, idxLine); err != nil {
 		_ = os.Remove(f.RingPath) // we created it just now; do not leave half a key set
-		_ = syncDir(filepath.Dir(f.RingPath))
+		_ = SyncDir(filepath.Dir(f.RingPath))
 		return Material{}, err
 	}
 	return Material{Ring: ring, Index: idx}, nil
@@ -143,7 +143,7 @@ func Rotate(f KeyFiles) (*KeyRing, error) {
 		return nil, fmt.Errorf("pii: rotate: %w", err)
 	}
 	committed = true
-	if err := syncDir(filepath.Dir(f.RingPath)); err != nil {
+	if err := SyncDir(filepath.Dir(f.RingPath)); err != nil {
 		return nil, fmt.Errorf("pii: rotate: key ring replaced but directory fsync failed: %w", err)
 	}
 	return ring, nil
@@ -188,9 +188,10 @@ func (rf ringFile) marshal() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// writeNewFile publishes data at path with mode 0600 without ever replacing
-// an existing file.
-func writeNewFile(path string, data []byte) error {
+// WriteNewKeyFile publishes data at path with mode 0600 without ever replacing
+// an existing file (ErrKeysExist), fsyncing the file and its directory
+// first: a key that signs or seals something durable must be durable too.
+func WriteNewKeyFile(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("pii: generate: %w", err)
@@ -212,7 +213,7 @@ func writeNewFile(path string, data []byte) error {
 	} else if err != nil {
 		return fmt.Errorf("pii: generate: publishing key file: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := SyncDir(dir); err != nil {
 		return fmt.Errorf("pii: generate: %w", err)
 	}
 	return nil
@@ -230,9 +231,9 @@ func writeAndSync(f *os.File, data []byte) error {
 	return err
 }
 
-// syncDir fsyncs a directory so that a rename or link in it is durable.
+// SyncDir fsyncs a directory so that a rename or link in it is durable.
 // Windows cannot open directories for syncing; there it is a no-op.
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}

@@ -411,10 +411,28 @@ func (l *Log) sync(ctx context.Context, tx SequenceTx) error {
 	if err != nil {
 		return fmt.Errorf("trail: size: %w", err)
 	}
-	if size == l.size && l.frontier != nil {
-		return nil
-	}
 	idx := frontierIndexes(size)
+	if size == l.size && l.frontier != nil {
+		// Same size: still the same tree? A store rolled back and grown
+		// again to this size (a restore, a failover to a lagging replica)
+		// holds a new last entry, and with it a new hash of the newest
+		// complete subtree, which covers that entry: one stored hash read
+		// (reading the whole edge every time halved PostgreSQL's appends).
+		// The tree must not be appended to or signed as if it were the
+		// one in memory.
+		if size == 0 {
+			return nil
+		}
+		last := idx[len(idx)-1]
+		hs, err := tx.TrailHashes(ctx, []int64{last})
+		if err != nil {
+			return fmt.Errorf("trail: check the tree's edge: %w", err)
+		}
+		if hs[0] == l.frontier[last] {
+			return nil
+		}
+		l.log.WarnContext(ctx, "trail: the stored tree changed under the sequencer; reloading its edge", "size", size)
+	}
 	hashes, err := tx.TrailHashes(ctx, idx)
 	if err != nil {
 		return fmt.Errorf("trail: load the tree's edge: %w", err)

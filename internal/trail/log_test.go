@@ -488,3 +488,49 @@ func TestDrain(t *testing.T) {
 		}
 	}
 }
+
+// TestSequencerNoticesAnotherTreeOfTheSameSize: when the store is rolled
+// back and grown again to the size the sequencer last saw (a restore, a
+// failover to a lagging replica), the next append continues the tree the
+// store now holds, and the checkpoint signs that tree's root.
+func TestSequencerNoticesAnotherTreeOfTheSameSize(t *testing.T) {
+	ctx := context.Background()
+	st := NewMemoryStore()
+	l, v := newTestLog(t, st)
+	for i := range 6 {
+		if _, err := l.Append(ctx, Event{Kind: KindDeposit, Ref: fmt.Sprint("first-", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another history of the same size, written into the same store.
+	other := NewMemoryStore()
+	l2, _ := newTestLog(t, other)
+	for i := range 6 {
+		if _, err := l2.Append(ctx, Event{Kind: KindDeposit, Ref: fmt.Sprint("second-", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.mu.Lock()
+	st.read.Lock()
+	st.entries, st.hashes = other.entries, other.hashes
+	st.read.Unlock()
+	st.mu.Unlock()
+
+	if _, err := l.Append(ctx, Event{Kind: KindDeposit, Ref: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	cp, _, err := l.PublishCheckpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := OpenCheckpoint(cp.Note, note.VerifierList(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := tlog.TreeHash(c.Size, tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		return st.TrailHashes(ctx, idx)
+	}))
+	if err != nil || c.Size != 7 || root != c.Hash {
+		t.Fatalf("checkpoint of size %d signs %x; the stored tree's root is %x (%v)", c.Size, c.Hash, root, err)
+	}
+}
