@@ -110,7 +110,6 @@ func generateTrailKey(path, origin string) (string, error) {
 	return skey, nil
 }
 
-
 // trailWitness returns the configured witness, or nil.
 func trailWitness(cfg config.Config) (*trail.Witnessing, error) {
 	if cfg.Trail.WitnessURL == "" {
