@@ -1,6 +1,7 @@
 package authority
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -26,8 +27,15 @@ func NewID() string {
 	return "au" + hex.EncodeToString(b[:])
 }
 
+// ErrKeyRegistered reports a public key that is registered already, under
+// another id (revoked or not).
+var ErrKeyRegistered = errors.New("this public key is registered already")
+
 // Register stores a new authority with its public key, recorded in the
-// audit log under the operator's name.
+// audit log under the operator's name. A key is registered once only, even
+// after its authority was revoked (ErrKeyRegistered): two ids with one key
+// would each accept what the institution signed for the other; the
+// database's unique index on public_key (migration 0009) enforces it too.
 func Register(ctx context.Context, st Store, name string, pub ed25519.PublicKey, operator string, now time.Time) (realname.Authority, error) {
 	if !realname.ValidOperatorName(operator) {
 		return realname.Authority{}, errors.New("the operator's name must be 1–64 printable characters (--operator)")
@@ -38,9 +46,26 @@ func Register(ctx context.Context, st Store, name string, pub ed25519.PublicKey,
 	if len(pub) != ed25519.PublicKeySize {
 		return realname.Authority{}, fmt.Errorf("the public key must be %d bytes of Ed25519", ed25519.PublicKeySize)
 	}
+	known, err := st.Authorities(ctx)
+	if err != nil {
+		return realname.Authority{}, err
+	}
+	for _, k := range known {
+		if bytes.Equal(k.PublicKey, pub) {
+			state := "active"
+			if k.Revoked() {
+				state = "revoked " + k.RevokedAt.UTC().Format(time.RFC3339)
+			}
+			return realname.Authority{}, fmt.Errorf("%w as authority %s (%s, %s): each registration needs a key pair of its own",
+				ErrKeyRegistered, k.ID, k.Name, state)
+		}
+	}
 	now = now.UTC().Truncate(time.Microsecond)
 	a := realname.Authority{ID: NewID(), Name: name, PublicKey: append([]byte(nil), pub...), CreatedBy: operator, CreatedAt: now}
-	if err := st.CreateAuthority(ctx, a); err != nil {
+	if err := st.CreateAuthority(ctx, a); errors.Is(err, realname.ErrConflict) {
+		// Registered meanwhile by another process (the unique index).
+		return realname.Authority{}, fmt.Errorf("%w: %w", ErrKeyRegistered, err)
+	} else if err != nil {
 		return realname.Authority{}, err
 	}
 	if err := st.Audit(ctx, realname.AuditEntry{At: now, ActorKind: realname.ActorOperator, Actor: operator,

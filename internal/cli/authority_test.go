@@ -23,10 +23,20 @@ func TestAuthorityAddListRevoke(t *testing.T) {
 		t.Fatalf("authority add: %d %q %q", code, out, errOut)
 	}
 	// A DER public key (what openssl prints) works too.
-	der, _ := x509.MarshalPKIXPublicKey(pub)
+	pub2, _, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(pub2)
 	code, _, errOut = run(t, nil, "authority", "add", "--name", "DER key", "--key", base64.StdEncoding.EncodeToString(der), "--operator", "alice", "--data", dir)
 	if code != 0 {
 		t.Fatalf("authority add with a DER key: %d %q", code, errOut)
+	}
+	// A key registered already is refused, in either form, naming the
+	// authority that has it.
+	derOfFirst, _ := x509.MarshalPKIXPublicKey(pub)
+	for _, k := range []string{b64, base64.StdEncoding.EncodeToString(derOfFirst)} {
+		code, out, errOut = run(t, nil, "authority", "add", "--name", "第二个名字", "--key", k, "--operator", "alice", "--data", dir)
+		if code != 1 || out != "" || !strings.Contains(errOut, "registered already") || !strings.Contains(errOut, id) {
+			t.Fatalf("authority add with a registered key: %d %q %q", code, out, errOut)
+		}
 	}
 	keyFile := filepath.Join(t.TempDir(), "court.pem")
 	code, out, errOut = run(t, nil, "authority", "add", "--name", "某某人民法院", "--generate", keyFile, "--operator", "alice", "--data", dir)
@@ -61,6 +71,11 @@ func TestAuthorityAddListRevoke(t *testing.T) {
 	code, out, _ = run(t, nil, "authority", "list", "--data", dir)
 	if code != 0 || !regexp.MustCompile(id+`\s+北京市长安公证处\s+\S+Z\s+alice\s+\S+Z`).MatchString(out) {
 		t.Fatalf("authority list after revoke: %d %q", code, out)
+	}
+	// Revoked, its key stays taken.
+	code, _, errOut = run(t, nil, "authority", "add", "--name", "北京市长安公证处", "--key", b64, "--operator", "alice", "--data", dir)
+	if code != 1 || !strings.Contains(errOut, "registered already") || !strings.Contains(errOut, "revoked") {
+		t.Fatalf("authority add with a revoked authority's key: %d %q", code, errOut)
 	}
 	code, out, _ = run(t, nil, "audit", "--data", dir)
 	if code != 0 || !strings.Contains(out, "authority.add") || !strings.Contains(out, "authority.revoke") || !strings.Contains(out, "bob") {

@@ -30,6 +30,10 @@ func testAuthorities(t *testing.T, s realname.Store) {
 	must(t, "create a", as.CreateAuthority(ctx, a))
 	must(t, "create b", as.CreateAuthority(ctx, b))
 	wantErr(t, "create a again", as.CreateAuthority(ctx, a), realname.ErrConflict)
+	// One public key, one id (migration 0009's unique index).
+	sameKey := sampleAuthority()
+	sameKey.PublicKey = append([]byte(nil), a.PublicKey...)
+	wantErr(t, "create with a's key", as.CreateAuthority(ctx, sameKey), realname.ErrConflict)
 	got, err := as.Authority(ctx, a.ID)
 	must(t, "authority", err)
 	checkEqual(t, "authority", got, a)
@@ -48,6 +52,10 @@ func testAuthorities(t *testing.T, s realname.Store) {
 		t.Errorf("RevokedAt = %v, want the first revocation", got.RevokedAt)
 	}
 	wantErr(t, "revoke missing", as.RevokeAuthority(ctx, "au-missing", base), realname.ErrNotFound)
+	wantErr(t, "create with revoked a's key", as.CreateAuthority(ctx, sameKey), realname.ErrConflict)
+	if list, err = as.Authorities(ctx); err != nil || len(list) != 2 {
+		t.Fatalf("Authorities after refused keys = %d, %v; want 2", len(list), err)
+	}
 }
 
 func testAuthorityNonces(t *testing.T, s realname.Store) {
@@ -78,7 +86,7 @@ func testDepositsAndClaims(t *testing.T, s realname.Store) {
 	insertPersons(t, s, p)
 	d := realname.Deposit{ID: newID("dp"), AuthorityID: a.ID, PersonID: p.ID, Method: "in_person",
 		VerifiedAt: base.Add(-time.Hour), CreatedAt: base, Signature: randomBytes(64), BodyHash: randomBytes(32),
-		SignedMessage: []byte("realname-authority-v1\nPOST\n/x\n1\nn\nab")}
+		SignedMessage: []byte("realname-authority-v2\nau1\nrealname.example.cn\nPOST\n/x\n1\nn\nab")}
 	hash := randomBytes(32)
 	c := realname.ClaimCode{Hash: hash, DepositID: d.ID, CreatedAt: base, ExpiresAt: base.Add(30 * 24 * time.Hour)}
 	inTx(t, s, func(ctx context.Context, tx realname.Tx) error {

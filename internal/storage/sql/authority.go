@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/realname/realname/internal/realname"
@@ -26,8 +27,7 @@ const (
 func authorityQueriesFor(d dialect) authorityQueries {
 	r := d.rebind
 	return authorityQueries{
-		createAuthority: r(`INSERT INTO authorities (` + authorityCols + `) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`),
+		createAuthority: r(`INSERT INTO authorities (` + authorityCols + `) VALUES (?, ?, ?, ?, ?, ?)`),
 		authority:       r(`SELECT ` + authorityCols + ` FROM authorities WHERE id = ?`),
 		authorities:     `SELECT ` + authorityCols + ` FROM authorities ORDER BY created_at, id`,
 		revokeAuthority: r(`UPDATE authorities SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`),
@@ -54,17 +54,17 @@ var (
 	_ realname.DepositTx      = (*txConn)(nil)
 )
 
-// CreateAuthority stores a new authority; ErrConflict if its id is taken.
+// CreateAuthority stores a new authority; ErrConflict if its id or its
+// public key is taken (the primary key, and the unique index of migration
+// 0009 on public_key, revoked authorities included).
 func (s *Store) CreateAuthority(ctx context.Context, a realname.Authority) error {
-	n, err := exec(ctx, s.db, authoritySQL[s.dialect].createAuthority, a.ID, a.Name, a.PublicKey, a.CreatedBy,
+	_, err := exec(ctx, s.db, authoritySQL[s.dialect].createAuthority, a.ID, a.Name, a.PublicKey, a.CreatedBy,
 		s.dialect.timeArg(a.CreatedAt), s.dialect.nullTimeArg(a.RevokedAt))
-	if err != nil {
-		return wrapErr(err, "create authority %s", a.ID)
+	if err != nil && isUniqueViolation(err) {
+		return fmt.Errorf("sqlstore: create authority %s: its id or public key is registered already: %w: %w",
+			a.ID, realname.ErrConflict, err)
 	}
-	if n == 0 {
-		return conflict("create authority %s: id taken", a.ID)
-	}
-	return nil
+	return wrapErr(err, "create authority %s", a.ID)
 }
 
 func scanAuthority(row rowScanner) (realname.Authority, error) {

@@ -1,0 +1,15 @@
+-- One public key, one authority id, revoked or not: with a key under two
+-- ids, a request the institution signed for one could be replayed under
+-- the other. authority.Register refuses a known key; this index holds
+-- against a race between two registrations.
+--
+-- If this migration fails (the start stops) because two rows share a
+-- public_key: list them with
+--   SELECT id, name, created_at, revoked_at FROM authorities WHERE public_key IN
+--     (SELECT public_key FROM authorities GROUP BY public_key HAVING COUNT(*) > 1);
+-- revoke the one to drop (realname authority revoke ID) and delete its row,
+-- after deleting its claim_codes, deposits and authority_nonces (deposits
+-- refer to it); the institution gets a new key pair if it needs that id
+-- again. Then start again. Deleting deposits is acceptable only because
+-- the service is not yet in production.
+CREATE UNIQUE INDEX authorities_public_key ON authorities (public_key);
