@@ -52,6 +52,7 @@ type App struct {
 	sim      *cloudauthsim.Simulator // nil unless sandbox
 	notifier *notify.Notifier
 	baseURL  string
+	audience string // what authorities sign for (authority.Audience)
 	apiKey   string // the development key printed at start (sandbox only)
 	trail    *trail.Log
 	witness  *trail.Witnessing // nil: no witness configured
@@ -127,6 +128,10 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
+	// Authorities sign for this deployment: the host of its public URL.
+	if a.audience, err = authority.Audience(a.baseURL); err != nil {
+		return nil, err
+	}
 	api, err := httpapi.New(httpapi.Options{
 		Service: a.svc, Keys: a.store.APIKeyByHash, APIKey: cfg.APIKey,
 		TokenKey: keys.Index.Sum("user-token-key", "v1"), TokenTTL: cfg.TokenTTL,
@@ -137,7 +142,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) 
 		Trail:       a.trail,
 		// Authority routes always exist: without a registered authority
 		// they answer 401.
-		Authority:         &authority.Verifier{Store: a.store},
+		Authority:         &authority.Verifier{Store: a.store, Audience: a.audience},
 		AuthorityPackages: &authority.Packager{Log: a.trail, Reader: a.store, Witness: a.witness},
 		AuthorityLimit:    limiter(cfg.Rate.Authority),
 	})
@@ -281,7 +286,7 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { runTrail(pollCtx, a.trail, a.witness, a.cfg.Trail.CheckpointInterval, a.log) })
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
-	a.log.Info("serving", "url", a.baseURL)
+	a.log.Info("serving", "url", a.baseURL, "authority_audience", a.audience)
 	var err error
 	select {
 	case err = <-errc:

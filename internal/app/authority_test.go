@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -52,6 +54,13 @@ func registerAuthority(t *testing.T, cfg config.Config, name string) (authorityC
 	return authorityClient{t: t, id: a.ID, key: priv}, store
 }
 
+// aud is the audience the client signs for: the host:port of the
+// server's base URL (http://127.0.0.1:port in the tests), as
+// docs/authority.md tells an institution to compute it.
+func (c authorityClient) aud() string {
+	return strings.TrimPrefix(c.base, "http://")
+}
+
 // send posts body to path with the given Authorization header.
 func (c authorityClient) send(path, auth string, body []byte) (int, http.Header, []byte) {
 	c.t.Helper()
@@ -79,7 +88,7 @@ func (c authorityClient) post(path string, body any, out any) (int, http.Header)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	code, hdr, raw := c.send(path, authority.Sign(c.key, c.id, "POST", path, b, time.Now()), b)
+	code, hdr, raw := c.send(path, authority.Sign(c.key, c.id, c.aud(), "POST", path, b, time.Now()), b)
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
 			c.t.Fatalf("POST %s: %d %s: %v", path, code, raw, err)
@@ -156,7 +165,7 @@ func TestAuthorityEndToEnd(t *testing.T) {
 		d.DepositID).Scan(&sig, &bodyHash, &msg); err != nil {
 		t.Fatal(err)
 	}
-	if len(sig) != 64+29 || len(bodyHash) != 32+29 || bytes.Contains(msg, []byte("realname-authority-v1")) {
+	if len(sig) != 64+29 || len(bodyHash) != 32+29 || bytes.Contains(msg, []byte("realname-authority-v2")) {
 		t.Fatalf("deposit evidence in the clear: %d, %d bytes, %q", len(sig), len(bodyHash), msg)
 	}
 	var st struct {
@@ -339,7 +348,7 @@ func TestAuthoritySignatures(t *testing.T) {
 	now := time.Now()
 	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
 	other, _ := json.Marshal(depositBody(testName, numberB, ""))
-	replayed := authority.Sign(ac.key, ac.id, "POST", depositPath, body, now)
+	replayed := authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath, body, now)
 	for _, tc := range []struct {
 		name, auth, path string
 		body             []byte
@@ -350,15 +359,17 @@ func TestAuthoritySignatures(t *testing.T) {
 		{"replayed nonce", replayed, depositPath, body, 401, "REPLAYED_NONCE"},
 		{"no header", "", depositPath, body, 401, "AUTHORITY_SIGNATURE_REQUIRED"},
 		{"bearer", "Bearer x", depositPath, body, 401, "MALFORMED_AUTHORIZATION"},
-		{"wrong key", authority.Sign(otherKey, ac.id, "POST", depositPath, body, now), depositPath, body, 401, "BAD_SIGNATURE"},
-		{"tampered body", authority.Sign(ac.key, ac.id, "POST", depositPath, body, now), depositPath, other, 401, "BAD_SIGNATURE"},
-		{"tampered path", authority.Sign(ac.key, ac.id, "POST", depositPath+"?x=1", body, now), depositPath, body, 401, "BAD_SIGNATURE"},
-		{"tampered method", authority.Sign(ac.key, ac.id, "PUT", depositPath, body, now), depositPath, body, 401, "BAD_SIGNATURE"},
-		{"stale ts", authority.Sign(ac.key, ac.id, "POST", depositPath, body, now.Add(-301*time.Second)), depositPath, body, 401, "STALE_TIMESTAMP"},
-		{"future ts", authority.Sign(ac.key, ac.id, "POST", depositPath, body, now.Add(400*time.Second)), depositPath, body, 401, "STALE_TIMESTAMP"},
-		{"unknown authority", authority.Sign(ac.key, authority.NewID(), "POST", depositPath, body, now), depositPath, body, 401, "INVALID_AUTHORITY"},
-		{"too large", authority.Sign(ac.key, ac.id, "POST", depositPath, bytes.Repeat([]byte(" "), 65<<10), now), depositPath, bytes.Repeat([]byte(" "), 65<<10), 413, "BODY_TOO_LARGE"},
-		{"bad body", authority.Sign(ac.key, ac.id, "POST", depositPath, []byte(`{"x":1}`), now), depositPath, []byte(`{"x":1}`), 400, "INVALID_JSON"},
+		{"wrong key", authority.Sign(otherKey, ac.id, ac.aud(), "POST", depositPath, body, now), depositPath, body, 401, "BAD_SIGNATURE"},
+		{"tampered body", authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath, body, now), depositPath, other, 401, "BAD_SIGNATURE"},
+		{"tampered path", authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath+"?x=1", body, now), depositPath, body, 401, "BAD_SIGNATURE"},
+		{"tampered method", authority.Sign(ac.key, ac.id, ac.aud(), "PUT", depositPath, body, now), depositPath, body, 401, "BAD_SIGNATURE"},
+		{"other deployment", authority.Sign(ac.key, ac.id, "staging.realname.example.cn", "POST", depositPath, body, now), depositPath, body, 401, "BAD_SIGNATURE"},
+		{"version 1", signV1(ac.key, ac.id, depositPath, body, now), depositPath, body, 401, "BAD_SIGNATURE"},
+		{"stale ts", authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath, body, now.Add(-301*time.Second)), depositPath, body, 401, "STALE_TIMESTAMP"},
+		{"future ts", authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath, body, now.Add(400*time.Second)), depositPath, body, 401, "STALE_TIMESTAMP"},
+		{"unknown authority", authority.Sign(ac.key, authority.NewID(), ac.aud(), "POST", depositPath, body, now), depositPath, body, 401, "INVALID_AUTHORITY"},
+		{"too large", authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath, bytes.Repeat([]byte(" "), 65<<10), now), depositPath, bytes.Repeat([]byte(" "), 65<<10), 413, "BODY_TOO_LARGE"},
+		{"bad body", authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath, []byte(`{"x":1}`), now), depositPath, []byte(`{"x":1}`), 400, "INVALID_JSON"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, raw := ac.send(tc.path, tc.auth, tc.body)
@@ -371,10 +382,18 @@ func TestAuthoritySignatures(t *testing.T) {
 	if err := authority.Revoke(t.Context(), store, ac.id, "test-operator", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	code, _, raw := ac.send(depositPath, authority.Sign(ac.key, ac.id, "POST", depositPath, other, time.Now()), other)
+	code, _, raw := ac.send(depositPath, authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath, other, time.Now()), other)
 	if code != 401 || errCode(t, raw) != "INVALID_AUTHORITY" {
 		t.Fatalf("revoked authority: %d %s", code, raw)
 	}
+}
+
+// signV1 signs as version 1 did: no authority id, no audience.
+func signV1(key ed25519.PrivateKey, id, path string, body []byte, now time.Time) string {
+	h, _ := authority.ParseHeader(authority.Sign(key, id, "x", "POST", path, body, now))
+	sum := sha256.Sum256(body)
+	h.Signature = ed25519.Sign(key, []byte("realname-authority-v1\nPOST\n"+path+"\n"+h.TS+"\n"+h.Nonce+"\n"+hex.EncodeToString(sum[:])))
+	return h.String()
 }
 
 // TestAuthorityRateLimit: past REALNAME_RATE_AUTHORITY an authority gets
@@ -416,7 +435,7 @@ func TestAuthorityPostgres(t *testing.T) {
 	ac, _ := registerAuthority(t, cfg, "PG 公证处")
 	ac.base = r.URL()
 	body, _ := json.Marshal(depositBody(testName, testNumber, "pg-dep-user"))
-	auth := authority.Sign(ac.key, ac.id, "POST", depositPath, body, time.Now())
+	auth := authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath, body, time.Now())
 	code, _, raw := ac.send(depositPath, auth, body)
 	var d depositAnswer
 	if err := json.Unmarshal(raw, &d); err != nil || code != 201 || d.Status != "success" || d.Evidence != "authority_deposit" {

@@ -13,7 +13,7 @@ import (
 // back to the same header and is within every bound.
 func FuzzParseHeader(f *testing.F) {
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
-	f.Add(Sign(key, "au0123456789abcdef0123456789abcd", "POST", "/api/v1/authority/deposits", []byte("{}"), testNow))
+	f.Add(Sign(key, "au0123456789abcdef0123456789abcd", testAudience, "POST", "/api/v1/authority/deposits", []byte("{}"), testNow))
 	f.Add("Realname-Authority id=au0123456789abcdef0123456789abcd,ts=1,nonce=aaaaaaaaaaaaaaaa,sig=")
 	f.Add("Realname-Authority id=,ts=,nonce=,sig=")
 	f.Add("Bearer abc")

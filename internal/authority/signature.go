@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +21,10 @@ import (
 const Scheme = "Realname-Authority"
 
 // messagePrefix starts every signed message (the version of the scheme).
-const messagePrefix = "realname-authority-v1\n"
+// Version 1 signed neither the authority id nor the deployment, so a
+// request could be replayed under another id registered with the same key,
+// or against another deployment; it is no longer accepted.
+const messagePrefix = "realname-authority-v2\n"
 
 // Window is how far a request's time stamp may be from the server's clock.
 const Window = 300 * time.Second
@@ -140,22 +144,58 @@ func ValidID(id string) bool {
 	return true
 }
 
-// Message is what an authority signs: the scheme's version, the method,
-// the request target (path and query exactly as sent), the time stamp and
-// nonce as sent, and the hex SHA-256 of the body, one per line.
-func Message(method, target, ts, nonce string, body []byte) []byte {
+// Message is what an authority signs: the scheme's version, the
+// authority's id, the audience (the deployment's host, see Audience), the
+// method, the request target (path and query exactly as sent), the time
+// stamp and nonce as sent, and the hex SHA-256 of the body, one per line.
+func Message(authorityID, audience, method, target, ts, nonce string, body []byte) []byte {
 	sum := sha256.Sum256(body)
-	return []byte(messagePrefix + method + "\n" + target + "\n" + ts + "\n" + nonce + "\n" + hex.EncodeToString(sum[:]))
+	return []byte(messagePrefix + authorityID + "\n" + audience + "\n" + method + "\n" + target + "\n" + ts + "\n" +
+		nonce + "\n" + hex.EncodeToString(sum[:]))
 }
 
-// Sign returns the Authorization header of a request, signed with key, at
-// now with a fresh random nonce. It is what an authority's client does.
-func Sign(key ed25519.PrivateKey, authorityID, method, target string, body []byte, now time.Time) string {
+// Audience returns the audience of the deployment whose public base URL is
+// baseURL: its host in lower case, with ":port" only when the port is not
+// the scheme's default — what an HTTP client sends as Host to that URL.
+// (The path of the base URL, if any, is not part of it.)
+func Audience(baseURL string) (string, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("authority: audience of %q: want an absolute http(s) URL", baseURL)
+	}
+	host := strings.ToLower(u.Host)
+	if p := u.Port(); u.Scheme == "https" && p == "443" || u.Scheme == "http" && p == "80" {
+		host = strings.TrimSuffix(host, ":"+p)
+	}
+	if !validAudience(host) {
+		return "", fmt.Errorf("authority: audience of %q: %q is not a host[:port]", baseURL, host)
+	}
+	return host, nil
+}
+
+// validAudience: printable ASCII without spaces, at most 255 bytes (a host
+// name, an IPv4 address or a bracketed IPv6 address, and a port).
+func validAudience(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// Sign returns the Authorization header of a request to the deployment
+// named by audience (see Audience), signed with key, at now with a fresh
+// random nonce. It is what an authority's client does.
+func Sign(key ed25519.PrivateKey, authorityID, audience, method, target string, body []byte, now time.Time) string {
 	var n [18]byte
 	_, _ = rand.Read(n[:])
 	h := Header{AuthorityID: authorityID, Timestamp: now.Unix(), TS: strconv.FormatInt(now.Unix(), 10),
 		Nonce: base64.RawURLEncoding.EncodeToString(n[:])}
-	h.Signature = ed25519.Sign(key, Message(method, target, h.TS, h.Nonce, body))
+	h.Signature = ed25519.Sign(key, Message(authorityID, audience, method, target, h.TS, h.Nonce, body))
 	return h.String()
 }
 
@@ -170,7 +210,11 @@ type Verified struct {
 // Verifier checks signed requests.
 type Verifier struct {
 	Store realname.AuthorityStore
-	Now   func() time.Time // default time.Now
+	// Audience is this deployment's audience (Audience of its public base
+	// URL); a request signed for another deployment does not verify.
+	// Required.
+	Audience string
+	Now      func() time.Time // default time.Now
 }
 
 // The errors of Verify (all KindUnauthorized).
@@ -179,15 +223,19 @@ var (
 	ErrBadHeader    = realname.E(realname.KindUnauthorized, "MALFORMED_AUTHORIZATION", "the Authorization header is not a well-formed "+Scheme+" header (see docs/authority.md)", nil)
 	ErrStale        = realname.E(realname.KindUnauthorized, "STALE_TIMESTAMP", "ts is more than 300 seconds from the server's clock; check the client's clock", nil)
 	ErrUnknown      = realname.E(realname.KindUnauthorized, "INVALID_AUTHORITY", "unknown or revoked authority", nil)
-	ErrBadSignature = realname.E(realname.KindUnauthorized, "BAD_SIGNATURE", "the signature does not verify with the authority's key over this method, path, ts, nonce and body", nil)
+	ErrBadSignature = realname.E(realname.KindUnauthorized, "BAD_SIGNATURE", "the signature does not verify with the authority's key over realname-authority-v2, this authority id, this deployment's host, method, path, ts, nonce and body (see docs/authority.md)", nil)
 	ErrReplayed     = realname.E(realname.KindUnauthorized, "REPLAYED_NONCE", "this nonce was used before; send each request with a new nonce", nil)
 )
 
 // Verify checks the Authorization header of a request with the given
 // method, target (path?query as sent) and body: its shape, its time stamp,
-// the authority (known, not revoked), the signature and, last, that the
-// nonce is new (recorded then, so a replay within the window fails).
+// the authority (known, not revoked), the signature (over the authority's
+// id and v.Audience too) and, last, that the nonce is new (recorded then,
+// so a replay within the window fails).
 func (v *Verifier) Verify(ctx context.Context, method, target, header string, body []byte) (Verified, error) {
+	if v.Audience == "" {
+		return Verified{}, errors.New("authority: the verifier has no audience")
+	}
 	if header == "" {
 		return Verified{}, ErrNoHeader
 	}
@@ -214,7 +262,7 @@ func (v *Verifier) Verify(ctx context.Context, method, target, header string, bo
 	if len(a.PublicKey) != ed25519.PublicKeySize {
 		return Verified{}, ErrUnknown
 	}
-	msg := Message(method, target, h.TS, h.Nonce, body)
+	msg := Message(h.AuthorityID, v.Audience, method, target, h.TS, h.Nonce, body)
 	if !ed25519.Verify(ed25519.PublicKey(a.PublicKey), msg, h.Signature) {
 		return Verified{}, ErrBadSignature
 	}
