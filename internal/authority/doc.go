@@ -4,7 +4,10 @@
 // the evidence packages they fetch.
 //
 // An authority signs every request with its own Ed25519 key (Sign shows
-// how). The server checks the signature, the time stamp (±Window) and the
+// how) over a message that names its id and the deployment (Audience), so
+// it is good for that authority at that deployment only; a key is
+// registered under one id only (Register). The server checks the
+// signature, the time stamp (±Window) and the
 // nonce (each used once, remembered in the database so that replicas
 // agree) before anything else (Verifier.Verify). What the requests do —
 // deposit an identity verified in person, or ask for a person's evidence

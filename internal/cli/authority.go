@@ -23,6 +23,7 @@ const authorityUsage = `usage:
         register an institution. PUBKEY is the base64 of its Ed25519 public key:
         the raw 32 bytes, or the DER SubjectPublicKeyInfo (openssl pkey -pubout -outform DER | base64).
         --generate writes a new private key to FILE (PKCS#8 PEM, mode 0600) to hand to the institution.
+        A key registered already (to any authority, even a revoked one) is refused.
   realname authority list                     list the institutions: id, name, registered, revoked
   realname authority revoke ID [--operator NAME]
         refuse the institution's requests from now on

@@ -3,13 +3,16 @@
 -- the other. authority.Register refuses a known key; this index holds
 -- against a race between two registrations.
 --
--- If this migration fails (the start stops) because two rows share a
--- public_key: list them with
+-- If this migration fails because two rows share a public_key, neither
+-- serve nor any realname command starts (each migrates first). Revoke and
+-- delete one of them: best revoke it with the previous release first
+-- (realname authority revoke ID), then, in the database (sqlite3 or psql),
+-- list the duplicates with
 --   SELECT id, name, created_at, revoked_at FROM authorities WHERE public_key IN
 --     (SELECT public_key FROM authorities GROUP BY public_key HAVING COUNT(*) > 1);
--- revoke the one to drop (realname authority revoke ID) and delete its row,
--- after deleting its claim_codes, deposits and authority_nonces (deposits
--- refer to it); the institution gets a new key pair if it needs that id
--- again. Then start again. Deleting deposits is acceptable only because
--- the service is not yet in production.
+-- and delete the one to drop from authority_nonces, from claim_codes (of
+-- its deposits), from deposits (which refer to it) and from authorities;
+-- give the institution a new key pair if it needs that id; start again.
+-- Deleting deposits is acceptable only because the service is not yet in
+-- production.
 CREATE UNIQUE INDEX authorities_public_key ON authorities (public_key);
