@@ -75,7 +75,11 @@ func Register(ctx context.Context, st Store, name string, pub ed25519.PublicKey,
 	return a, nil
 }
 
-// Revoke revokes an authority: its requests are refused from now on.
+// Revoke revokes an authority: its requests are refused from now on. A
+// store whose transactions can (sqlstore.Store) also voids the unused
+// claim codes of the authority's deposits, in the same transaction as the
+// revocation and its audit entry; Claim refuses a revoked authority's
+// codes in any case.
 func Revoke(ctx context.Context, st Store, id, operator string, now time.Time) error {
 	if !realname.ValidOperatorName(operator) {
 		return errors.New("the operator's name must be 1–64 printable characters (--operator)")
@@ -84,9 +88,29 @@ func Revoke(ctx context.Context, st Store, id, operator string, now time.Time) e
 		return fmt.Errorf("%q is not an authority id (au…)", id)
 	}
 	now = now.UTC().Truncate(time.Microsecond)
+	entry := realname.AuditEntry{At: now, ActorKind: realname.ActorOperator, Actor: operator,
+		Action: "authority.revoke", Subject: id, Target: id}
+	if txs, ok := st.(interface {
+		InTx(ctx context.Context, fn func(realname.Tx) error) error
+	}); ok {
+		return txs.InTx(ctx, func(tx realname.Tx) error {
+			rt, ok := tx.(realname.AuthorityRevokeTx)
+			if !ok {
+				return errors.New("authority: the store's transactions cannot revoke an authority")
+			}
+			if err := rt.RevokeAuthority(ctx, id, now); err != nil {
+				return err
+			}
+			n, err := rt.VoidClaimCodes(ctx, id, now)
+			if err != nil {
+				return err
+			}
+			entry.Reason = fmt.Sprintf("revoked; %d unused claim codes voided", n)
+			return tx.Audit(ctx, entry)
+		})
+	}
 	if err := st.RevokeAuthority(ctx, id, now); err != nil {
 		return err
 	}
-	return st.Audit(ctx, realname.AuditEntry{At: now, ActorKind: realname.ActorOperator, Actor: operator,
-		Action: "authority.revoke", Subject: id, Target: id})
+	return st.Audit(ctx, entry)
 }

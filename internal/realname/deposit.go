@@ -120,6 +120,20 @@ type DepositTx interface {
 	// ErrConflict if the code was used already (one statement, so two
 	// concurrent claims cannot both succeed).
 	UseClaimCode(ctx context.Context, hash []byte, userID string, at time.Time) error
+	// Authority reads one authority, revoked or not; ErrNotFound if none.
+	Authority(ctx context.Context, id string) (Authority, error)
+}
+
+// AuthorityRevokeTx is implemented by the transactions of a store that
+// can revoke an authority and void its unused claim codes at once
+// (authority.Revoke uses it when the store has one).
+type AuthorityRevokeTx interface {
+	// RevokeAuthority marks it revoked (the first time stays); ErrNotFound
+	// if there is no such authority.
+	RevokeAuthority(ctx context.Context, id string, at time.Time) error
+	// VoidClaimCodes marks every unused claim code of the authority's
+	// deposits used at at (by no user) and returns how many.
+	VoidClaimCodes(ctx context.Context, authorityID string, at time.Time) (int64, error)
 }
 
 // DepositRequest is an authority's deposit, its signature checked.
@@ -370,6 +384,13 @@ func (s *Service) Claim(ctx context.Context, by Actor, userID, code string) (Ver
 		d, err := dtx.Deposit(ctx, c.DepositID)
 		if err != nil {
 			return fmt.Errorf("load deposit: %w", err)
+		}
+		// A revoked authority's codes are void (its deposits no longer
+		// vouch for anyone), even one a revocation did not mark used.
+		if a, err := dtx.Authority(ctx, d.AuthorityID); errors.Is(err, ErrNotFound) || err == nil && a.Revoked() {
+			return errClaim
+		} else if err != nil {
+			return fmt.Errorf("load authority: %w", err)
 		}
 		if s.personErased(ctx, tx, d.PersonID) {
 			return errClaim

@@ -14,7 +14,7 @@ type authorityQueries struct {
 	createAuthority, authority, authorities, revokeAuthority string
 	purgeNonces, useNonce                                    string
 	insertDeposit, deposit, setDepositUser, anonDeposits     string
-	insertClaim, claim, useClaim                             string
+	insertClaim, claim, useClaim, voidClaims                 string
 }
 
 const (
@@ -41,6 +41,8 @@ func authorityQueriesFor(d dialect) authorityQueries {
 		insertClaim:    r(`INSERT INTO claim_codes (` + claimCols + `) VALUES (?, ?, ?, ?, ?, ?)`),
 		claim:          r(`SELECT ` + claimCols + ` FROM claim_codes WHERE hash = ?`),
 		useClaim:       r(`UPDATE claim_codes SET used_at = ?, used_by = ? WHERE hash = ? AND used_at IS NULL`),
+		voidClaims: r(`UPDATE claim_codes SET used_at = ? WHERE used_at IS NULL
+			AND deposit_id IN (SELECT id FROM deposits WHERE authority_id = ?)`),
 	}
 }
 
@@ -50,8 +52,9 @@ var authoritySQL = map[dialect]authorityQueries{
 }
 
 var (
-	_ realname.AuthorityStore = (*Store)(nil)
-	_ realname.DepositTx      = (*txConn)(nil)
+	_ realname.AuthorityStore    = (*Store)(nil)
+	_ realname.DepositTx         = (*txConn)(nil)
+	_ realname.AuthorityRevokeTx = (*txConn)(nil)
 )
 
 // CreateAuthority stores a new authority; ErrConflict if its id or its
@@ -105,7 +108,35 @@ func (s *Store) Authorities(ctx context.Context) ([]realname.Authority, error) {
 
 // RevokeAuthority marks an authority revoked (the first time stays).
 func (s *Store) RevokeAuthority(ctx context.Context, id string, at time.Time) error {
-	n, err := exec(ctx, s.db, authoritySQL[s.dialect].revokeAuthority, s.dialect.timeArg(at), id)
+	return revokeAuthority(ctx, s.db, s.dialect, id, at)
+}
+
+// RevokeAuthority marks an authority revoked (the first time stays).
+func (t *txConn) RevokeAuthority(ctx context.Context, id string, at time.Time) error {
+	return revokeAuthority(ctx, t.q, t.d, id, at)
+}
+
+// Authority reads one authority, revoked or not.
+func (t *txConn) Authority(ctx context.Context, id string) (realname.Authority, error) {
+	a, err := scanAuthority(t.q.QueryRowContext(ctx, authoritySQL[t.d].authority, id))
+	if err != nil {
+		return realname.Authority{}, wrapErr(err, "authority %s", id)
+	}
+	return a, nil
+}
+
+// VoidClaimCodes marks the unused claim codes of the authority's deposits
+// used at at (used_by stays empty: no user claimed them).
+func (t *txConn) VoidClaimCodes(ctx context.Context, authorityID string, at time.Time) (int64, error) {
+	n, err := exec(ctx, t.q, authoritySQL[t.d].voidClaims, t.d.timeArg(at), authorityID)
+	if err != nil {
+		return 0, wrapErr(err, "void claim codes of %s", authorityID)
+	}
+	return n, nil
+}
+
+func revokeAuthority(ctx context.Context, q querier, d dialect, id string, at time.Time) error {
+	n, err := exec(ctx, q, authoritySQL[d].revokeAuthority, d.timeArg(at), id)
 	if err != nil {
 		return wrapErr(err, "revoke authority %s", id)
 	}
