@@ -1,13 +1,20 @@
 package app_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/realname/realname/internal/authority"
 	"github.com/realname/realname/internal/config"
+	"github.com/realname/realname/internal/pii"
 	"github.com/realname/realname/internal/realname"
+	"github.com/realname/realname/internal/storage/conformance"
 	sqlstore "github.com/realname/realname/internal/storage/sql"
 )
 
@@ -68,5 +75,179 @@ func TestAuthorityRevokedClaim(t *testing.T) {
 	}
 	if c.call("GET", "/api/v1/auth/status/claim-user", nil, &st); st.Status == "success" {
 		t.Fatal("the revoked authority's code verified the user")
+	}
+}
+
+// residentNumber makes a valid resident ID number of someone born on birth.
+func residentNumber(birth time.Time, seq int) string {
+	body := fmt.Sprintf("110105%s%03d", birth.Format("20060102"), seq)
+	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i, c := range body {
+		sum += int(c-'0') * weights[i]
+	}
+	return body + string("10X98765432"[sum%11])
+}
+
+// TestAuthorityDepositRefusedAudited: a refused deposit (the number bound
+// to another user, or the user verified with another identity) is
+// audited as authority.deposit_refused under the bound user, with the
+// refusal's code, though the deposit's own transaction rolled back; the
+// logs name the authority and the code, nothing personal.
+func TestAuthorityDepositRefusedAudited(t *testing.T) {
+	r, ac, store, _ := startAuthority(t, testConfig(t), "拒绝公证处")
+	var d depositAnswer
+	if code, _ := ac.post(depositPath, depositBody(testName, testNumber, "owner"), &d); code != 201 {
+		t.Fatalf("deposit: %d %+v", code, d)
+	}
+	var e depositAnswer
+	if code, _ := ac.post(depositPath, depositBody(testName, testNumber, "prober"), &e); code != 409 || e.Code != realname.CodeIdentityBound {
+		t.Fatalf("deposit for another user: %d %+v", code, e)
+	}
+	if code, _ := ac.post(depositPath, depositBody("李四", numberB, "owner"), &e); code != 409 || e.Code != realname.CodeAlreadyAuthenticated {
+		t.Fatalf("deposit of another identity: %d %+v", code, e)
+	}
+	refused := auditActions(t, store, "authority.deposit_refused")
+	if len(refused) != 2 {
+		t.Fatalf("refused deposits audited: %+v", refused)
+	}
+	if a := refused[0]; a.Actor != ac.id || a.ActorKind != "authority" || a.Subject != "owner" ||
+		!strings.Contains(a.Reason, realname.CodeIdentityBound) {
+		t.Errorf("first refusal %+v", a)
+	}
+	if a := refused[1]; a.Actor != ac.id || a.Subject != "" || !strings.Contains(a.Reason, realname.CodeAlreadyAuthenticated) {
+		t.Errorf("second refusal %+v", a)
+	}
+	r.stop()
+	logs := r.logs.Bytes()
+	if !bytes.Contains(logs, []byte("authority deposit refused")) || !bytes.Contains(logs, []byte(realname.CodeIdentityBound)) {
+		t.Error("the refusal is not logged")
+	}
+	for _, pii := range []string{testNumber, testName, "李四", numberB} {
+		if bytes.Contains(logs, []byte(pii)) {
+			t.Errorf("the logs hold %q", pii)
+		}
+	}
+}
+
+// TestAuthorityDepositBoundSubject: a deposit without a user for a person
+// validly bound to user U is audited under U, so U's export lists it.
+func TestAuthorityDepositBoundSubject(t *testing.T) {
+	_, ac, store, _ := startAuthority(t, testConfig(t), "归属公证处")
+	if code, _ := ac.post(depositPath, depositBody(testName, testNumber, "bound-user"), nil); code != 201 {
+		t.Fatalf("deposit: %d", code)
+	}
+	var d depositAnswer
+	if code, _ := ac.post(depositPath, depositBody(testName, testNumber, ""), &d); code != 201 || d.ClaimCode == "" {
+		t.Fatalf("deposit without user: %d %+v", code, d)
+	}
+	for _, a := range auditActions(t, store, "authority.deposit") {
+		if a.Target == d.DepositID && a.Subject != "bound-user" {
+			t.Fatalf("deposit without user audited under %q, want the bound user", a.Subject)
+		}
+	}
+	list, err := store.AuditFor(t.Context(), "bound-user", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range list {
+		if a.Action == "authority.deposit" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("bound user's audit lists %d deposits, want 2: %+v", n, list)
+	}
+}
+
+// TestAuthorityDepositMinor: a deposit for a person under 14 needs a
+// guardian's consent (as /auth/init), which the session's consent record
+// keeps.
+func TestAuthorityDepositMinor(t *testing.T) {
+	_, ac, store, _ := startAuthority(t, testConfig(t), "监护公证处")
+	child := residentNumber(time.Now().AddDate(-10, 0, -3), 11)
+	var e depositAnswer
+	for _, user := range []string{"kid", ""} {
+		if code, _ := ac.post(depositPath, depositBody("王小明", child, user), &e); code != 400 || e.Code != realname.CodeGuardianConsentRequired {
+			t.Fatalf("minor without guardian (user %q): %d %+v", user, code, e)
+		}
+	}
+	for _, g := range []map[string]any{
+		{"relation": "uncle", "accepted_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)},
+		{"relation": "parent", "accepted_at": time.Now().Add(-48 * time.Hour).UTC().Format(time.RFC3339)},
+		{"relation": "parent"},
+	} {
+		b := depositBody("王小明", child, "kid")
+		b["guardian"] = g
+		if code, _ := ac.post(depositPath, b, &e); code != 400 || e.Code != realname.CodeGuardianConsentRequired {
+			t.Fatalf("bad guardian %v: %d %+v", g, code, e)
+		}
+	}
+	b := depositBody("王小明", child, "kid")
+	b["guardian"] = map[string]any{"relation": "parent", "extra": 1}
+	if code, _ := ac.post(depositPath, b, &e); code != 400 || e.Code != "INVALID_JSON" {
+		t.Fatalf("guardian with an unknown field: %d %+v", code, e)
+	}
+	at := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	b["guardian"] = map[string]any{"relation": "parent", "accepted_at": at.Format(time.RFC3339)}
+	var d depositAnswer
+	if code, _ := ac.post(depositPath, b, &d); code != 201 || d.Status != "success" {
+		t.Fatalf("minor with guardian: %d %+v", code, d)
+	}
+	v, err := store.Verification(t.Context(), d.CertifyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := v.Consent.Guardian; g == nil || g.Relation != "parent" || !g.AcceptedAt.Equal(at) {
+		t.Fatalf("consent record %+v", v.Consent)
+	}
+	// An adult needs none.
+	if code, _ := ac.post(depositPath, depositBody(testName, testNumber, "adult"), &d); code != 201 {
+		t.Fatalf("adult: %d %+v", code, d)
+	}
+}
+
+// testConcurrentDeposits: deposits of one new number at once all succeed
+// (the losers of the person's insert retry and find the winner's).
+func testConcurrentDeposits(t *testing.T, cfg config.Config) {
+	_, ac, store, _ := startAuthority(t, cfg, "并发公证处")
+	const n = 8
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			b, _ := json.Marshal(depositBody(testName, testNumber, ""))
+			codes[i], _, _ = ac.send(depositPath, authority.Sign(ac.key, ac.id, "POST", depositPath, b, time.Now()), b)
+		})
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 201 {
+			t.Errorf("deposit %d: %d", i, c)
+		}
+	}
+	var persons int
+	if err := store.DB().QueryRowContext(t.Context(), `SELECT COUNT(DISTINCT person_id) FROM deposits`).Scan(&persons); err != nil {
+		t.Fatal(err)
+	}
+	if persons != 1 {
+		t.Fatalf("%d persons for one number", persons)
+	}
+}
+
+func TestAuthorityConcurrentDeposits(t *testing.T) { testConcurrentDeposits(t, testConfig(t)) }
+
+func TestAuthorityConcurrentDepositsPostgres(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.DatabaseURL = conformance.PostgresURL(t)
+	keyDir := t.TempDir()
+	files := pii.KeyFiles{RingPath: filepath.Join(keyDir, "ring.json"), IndexPath: filepath.Join(keyDir, "index.key")}
+	if _, err := pii.Generate(files); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Keys.RingFile, cfg.Keys.IndexFile = files.RingPath, files.IndexPath
+	for range 3 {
+		testConcurrentDeposits(t, cfg)
 	}
 }

@@ -30,7 +30,11 @@ type DepositBody struct {
 	Method       string `json:"method"`
 	VerifiedAt   string `json:"verified_at"` // RFC 3339
 	UserID       string `json:"user_id"`     // optional
-	verifiedAt   time.Time
+	// Guardian (optional; required for a person under 14) is the consent
+	// of the person's guardian, as consent.guardian of /auth/init; the
+	// domain validates it.
+	Guardian   *realname.Guardian `json:"guardian"`
+	verifiedAt time.Time
 }
 
 // VerifiedTime is verified_at, parsed.

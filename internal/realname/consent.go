@@ -86,14 +86,19 @@ func (c Consent) validateFor(now time.Time, second string) error {
 		}
 	}
 	if g := c.Guardian; g != nil {
-		if g.Relation != RelationParent && g.Relation != RelationGuardian {
-			return E(KindInvalid, CodeGuardianConsentRequired, `consent.guardian.relation must be "parent" or "guardian"`, nil)
-		}
-		if err := acceptedRecently(g.AcceptedAt, now, "consent.guardian.accepted_at", CodeGuardianConsentRequired); err != nil {
+		if err := g.validate(now, "consent.guardian"); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// validate checks a guardian's consent; field names it in messages.
+func (g Guardian) validate(now time.Time, field string) error {
+	if g.Relation != RelationParent && g.Relation != RelationGuardian {
+		return E(KindInvalid, CodeGuardianConsentRequired, field+`.relation must be "parent" or "guardian"`, nil)
+	}
+	return acceptedRecently(g.AcceptedAt, now, field+".accepted_at", CodeGuardianConsentRequired)
 }
 
 // acceptedRecently checks the time a consent was given.

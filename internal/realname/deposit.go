@@ -36,6 +36,8 @@ const (
 // Codes of the authority routes.
 const (
 	CodeInvalidClaim = "INVALID_CLAIM_CODE"
+	// CodeConcurrentDeposit: a deposit lost a race for a new person twice.
+	CodeConcurrentDeposit = "CONCURRENT_DEPOSIT"
 )
 
 // Authority is an institution (a notary office, a court) registered by an
@@ -145,6 +147,9 @@ type DepositRequest struct {
 	Method     string
 	VerifiedAt time.Time
 	UserID     string // optional: the platform user to verify now
+	// Guardian is the consent of the guardian of a person under 14
+	// (required then, PIPL Art. 31), as consent.guardian of an init.
+	Guardian *Guardian
 	// The signed request, kept as evidence.
 	Signature     []byte
 	BodyHash      []byte
@@ -193,23 +198,46 @@ func depositTx(tx Tx) (DepositTx, error) {
 // authority's signature, a deposit entry in the trail and an audit entry.
 // With UserID it verifies that user at once (evidence authority_deposit);
 // without, it answers a one-time claim code the person hands to a
-// platform (Claim).
+// platform (Claim). A refusal (a conflict, a missing guardian's consent…)
+// is audited too, as authority.deposit_refused (auditRefusal).
 func (s *Service) Deposit(ctx context.Context, r DepositRequest) (DepositResult, error) {
 	now := s.clock()
 	in, err := s.validateDeposit(r, now)
 	if err != nil {
+		s.auditRefusal(ctx, r, in, err, now)
 		return DepositResult{}, err
 	}
+	res, err := s.storeDeposit(ctx, r, in, now)
+	if errors.Is(err, ErrConflict) && KindOf(err) == KindInternal {
+		// Two first deposits (or a deposit and an init) for one new
+		// person raced and this one lost the insert; the second try
+		// finds the winner's person.
+		res, err = s.storeDeposit(ctx, r, in, now)
+		if errors.Is(err, ErrConflict) && KindOf(err) == KindInternal {
+			err = E(KindConflict, CodeConcurrentDeposit, "another request for this ID number was being stored; try again", err)
+		}
+	}
+	if err != nil {
+		s.auditRefusal(ctx, r, in, err, now)
+		return DepositResult{}, err
+	}
+	s.log.InfoContext(ctx, "authority deposit stored", "authority", r.Authority.ID, "deposit", res.DepositID,
+		"method", r.Method, "user_verified", res.Verification != nil)
+	return res, nil
+}
+
+// storeDeposit is one try of Deposit's transaction.
+func (s *Service) storeDeposit(ctx context.Context, r DepositRequest, in validated, now time.Time) (DepositResult, error) {
 	res := DepositResult{DepositID: newID("dp")}
 	var code string
 	var out Verification
 	changed := false
-	err = s.inTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		dtx, err := depositTx(tx)
 		if err != nil {
 			return err
 		}
-		person, err := s.depositPerson(ctx, tx, r.UserID, in, now)
+		person, boundUser, err := s.depositPerson(ctx, tx, r.UserID, in, now)
 		if err != nil {
 			return err
 		}
@@ -232,9 +260,15 @@ func (s *Service) Deposit(ctx context.Context, r DepositRequest) (DepositResult,
 				return err
 			}
 		}
+		// The subject is the user the person is (or is to be) bound to,
+		// so that the user's export lists it; the person id only while
+		// no user is known.
 		audit := AuditEntry{At: now, ActorKind: ActorAuthority, Actor: r.Authority.ID, Action: "authority.deposit",
 			Subject: person.ID, Target: d.ID, Reason: "deposit of an identity verified by " + r.Method}
 		if r.UserID == "" {
+			if boundUser != "" {
+				audit.Subject = boundUser
+			}
 			if code, err = newClaimCode(); err != nil {
 				return err
 			}
@@ -249,7 +283,7 @@ func (s *Service) Deposit(ctx context.Context, r DepositRequest) (DepositResult,
 		if err := tx.Audit(ctx, audit); err != nil {
 			return err
 		}
-		out, changed, err = s.verifyByDeposit(ctx, tx, dtx, d, r.UserID, in.certType, now)
+		out, changed, err = s.verifyByDeposit(ctx, tx, dtx, d, r.UserID, in.certType, r.Guardian, now)
 		return err
 	})
 	if err != nil {
@@ -260,28 +294,66 @@ func (s *Service) Deposit(ctx context.Context, r DepositRequest) (DepositResult,
 		res.Verification = &out
 	}
 	res.ClaimCode = code
-	s.log.InfoContext(ctx, "authority deposit stored", "authority", r.Authority.ID, "deposit", res.DepositID,
-		"method", r.Method, "user_verified", changed)
 	return res, nil
+}
+
+// auditRefusal records a refused deposit (its signature was accepted) in
+// the audit log, in a transaction of its own (the deposit's rolled back),
+// so that probing which numbers are verified, and for whom, leaves a
+// trace the person sees: action authority.deposit_refused, the authority
+// as actor, the refusal's code as reason, and as subject the user the
+// number is validly bound to, else its person's id, else nothing (never
+// the name or number). An internal failure is not a refusal.
+func (s *Service) auditRefusal(ctx context.Context, r DepositRequest, in validated, refusal error, now time.Time) {
+	kind := KindOf(refusal)
+	if kind == KindInternal || kind == KindUnavailable {
+		return
+	}
+	code := CodeOf(refusal)
+	s.log.InfoContext(ctx, "authority deposit refused", "authority", r.Authority.ID, "code", code)
+	subject := ""
+	if in.number.Value() != "" {
+		p, err := s.store.PersonByIndex(ctx, s.keys.index.Sum(indexPurposeNumber, in.number.Value()))
+		switch {
+		case err == nil:
+			subject = p.ID
+			if u, err := s.store.UserByPerson(ctx, p.ID); err == nil && u.Valid(now) {
+				subject = u.UserID
+			}
+		case !errors.Is(err, ErrNotFound):
+			s.log.WarnContext(ctx, "refused deposit: find person", "authority", r.Authority.ID, "err", err)
+		}
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		return tx.Audit(ctx, AuditEntry{At: now, ActorKind: ActorAuthority, Actor: r.Authority.ID,
+			Action: "authority.deposit_refused", Subject: subject, Target: r.UserID, Fields: []string{},
+			Reason: "refused: " + code})
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit refused deposit", "authority", r.Authority.ID, "code", code, "err", err)
+	}
 }
 
 // depositPerson finds or creates the deposit's person. With a user it is
 // personFor; without, a person verified for some user is found as it is
-// (only that user can claim the deposit then).
-func (s *Service) depositPerson(ctx context.Context, tx Tx, userID string, in validated, now time.Time) (Person, error) {
+// (only that user can claim the deposit then), and that user is returned.
+func (s *Service) depositPerson(ctx context.Context, tx Tx, userID string, in validated, now time.Time) (Person, string, error) {
 	if userID != "" {
-		return s.personFor(ctx, tx, userID, in, now)
+		p, err := s.personFor(ctx, tx, userID, in, now)
+		return p, "", err
 	}
 	p, err := tx.PersonByIndex(ctx, s.keys.index.Sum(indexPurposeNumber, in.number.Value()))
 	if err != nil {
-		return s.personFor(ctx, tx, userID, in, now)
+		p, err := s.personFor(ctx, tx, userID, in, now)
+		return p, "", err
 	}
 	if bound, err := tx.UserByPerson(ctx, p.ID); err == nil && bound.Valid(now) {
-		return p, nil
+		return p, bound.UserID, nil
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
-		return Person{}, fmt.Errorf("find binding: %w", err)
+		return Person{}, "", fmt.Errorf("find binding: %w", err)
 	}
-	return s.personFor(ctx, tx, userID, in, now)
+	p, err = s.personFor(ctx, tx, userID, in, now)
+	return p, "", err
 }
 
 func (s *Service) validateDeposit(r DepositRequest, now time.Time) (validated, error) {
@@ -292,6 +364,15 @@ func (s *Service) validateDeposit(r DepositRequest, now time.Time) (validated, e
 	in, err := s.validateIdentity(userID, r.CertType, r.RealName, r.IDNumber, false, now)
 	if err != nil {
 		return validated{}, err
+	}
+	if r.Guardian != nil {
+		if err := r.Guardian.validate(now, "guardian"); err != nil {
+			return in, err
+		}
+	}
+	if err := checkMinor(in.number, &Consent{Guardian: r.Guardian}, now); err != nil {
+		return in, E(KindInvalid, CodeGuardianConsentRequired,
+			"the person is under 14: a guardian's consent (guardian) is required (PIPL Art. 31)", nil)
 	}
 	if !ValidDepositMethod(r.Method) {
 		return validated{}, E(KindInvalid, CodeInvalidRequest, "method must be 2–32 lower-case letters, digits and _ (e.g. in_person)", nil)
@@ -309,7 +390,7 @@ func (s *Service) validateDeposit(r DepositRequest, now time.Time) (validated, e
 // provider authority, evidence authority_deposit, finished as passed by
 // the same machinery as a review. A user verified with another identity,
 // or a person verified for another user, is a conflict.
-func (s *Service) verifyByDeposit(ctx context.Context, tx Tx, dtx DepositTx, d Deposit, userID, certType string, now time.Time) (Verification, bool, error) {
+func (s *Service) verifyByDeposit(ctx context.Context, tx Tx, dtx DepositTx, d Deposit, userID, certType string, guardian *Guardian, now time.Time) (Verification, bool, error) {
 	if rec, err := tx.UserRecord(ctx, userID); err == nil && rec.Valid(now) && rec.PersonID != d.PersonID {
 		return Verification{}, false, E(KindConflict, CodeAlreadyAuthenticated, "the user is already verified with another identity", nil)
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
@@ -333,7 +414,7 @@ func (s *Service) verifyByDeposit(ctx context.Context, tx Tx, dtx DepositTx, d D
 	v := Verification{CertifyID: newID("vf"), UserID: userID, PersonID: d.PersonID, Provider: ProviderAuthority,
 		Status: StatusProcessing, CertType: certType, Evidence: EvidenceAuthorityDeposit,
 		Consent: Consent{NoticeVersion: "authority:" + d.AuthorityID, AcceptedAt: d.VerifiedAt,
-			Scopes: []string{ScopeIDNumber}, RecordedAt: now},
+			Scopes: []string{ScopeIDNumber}, RecordedAt: now, Guardian: guardian},
 		CreatedAt: now, UpdatedAt: now, Deadline: now.Add(time.Minute)}
 	if err := tx.InsertVerification(ctx, v); err != nil {
 		return Verification{}, false, fmt.Errorf("insert verification: %w", err)
@@ -404,7 +485,7 @@ func (s *Service) Claim(ctx context.Context, by Actor, userID, code string) (Ver
 		} else if err != nil {
 			return err
 		}
-		if out, changed, err = s.verifyByDeposit(ctx, tx, dtx, d, userID, p.CertType, now); err != nil {
+		if out, changed, err = s.verifyByDeposit(ctx, tx, dtx, d, userID, p.CertType, nil, now); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, AuditEntry{At: now, ActorKind: by.Kind, Actor: by.Name, Action: "authority.claim",
