@@ -251,3 +251,35 @@ func TestAuthorityConcurrentDepositsPostgres(t *testing.T) {
 		testConcurrentDeposits(t, cfg)
 	}
 }
+
+// TestAuthorityNonceClockSkewSQL: two verifiers on one SQL store (SQLite,
+// and PostgreSQL when REALNAME_TEST_POSTGRES_URL is set) with clocks 10 s
+// apart: the fast one's purge does not forget a nonce the slow one still
+// accepts, so a replay on the slow one is REPLAYED_NONCE.
+func TestAuthorityNonceClockSkewSQL(t *testing.T) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			cfg := testConfig(t)
+			if name == "postgres" {
+				cfg.DatabaseURL = conformance.PostgresURL(t) // skips without REALNAME_TEST_POSTGRES_URL
+			}
+			ac, store := registerAuthority(t, cfg, "时钟公证处")
+			ts := time.Now().Add(-295 * time.Second)
+			slowNow := time.Now()
+			slow := &authority.Verifier{Store: store, Now: func() time.Time { return slowNow }}
+			fast := &authority.Verifier{Store: store, Now: func() time.Time { return slowNow.Add(10 * time.Second) }}
+			body := []byte(`{}`)
+			h := authority.Sign(ac.key, ac.id, "POST", depositPath, body, ts)
+			if _, err := slow.Verify(t.Context(), "POST", depositPath, h, body); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fast.Verify(t.Context(), "POST", depositPath, authority.Sign(ac.key, ac.id, "POST", depositPath, body, time.Now()), body); err != nil {
+				t.Fatal(err)
+			}
+			slowNow = slowNow.Add(time.Second)
+			if _, err := slow.Verify(t.Context(), "POST", depositPath, h, body); realname.CodeOf(err) != "REPLAYED_NONCE" {
+				t.Fatalf("replay on the slow replica: %v", err)
+			}
+		})
+	}
+}

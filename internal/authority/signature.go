@@ -266,8 +266,9 @@ func (v *Verifier) Verify(ctx context.Context, method, target, header string, bo
 	if !ed25519.Verify(ed25519.PublicKey(a.PublicKey), msg, h.Signature) {
 		return Verified{}, ErrBadSignature
 	}
-	// Remembered until no request with this ts can be accepted any more.
-	if err := v.Store.UseNonce(ctx, a.ID, h.Nonce, t, ts.Add(Window+time.Second)); errors.Is(err, realname.ErrConflict) {
+	// Kept until no replica, even one whose clock (which purges) runs up
+	// to a minute fast, can accept a request with this ts any more.
+	if err := v.Store.UseNonce(ctx, a.ID, h.Nonce, t, ts.Add(2*Window+time.Minute)); errors.Is(err, realname.ErrConflict) {
 		return Verified{}, ErrReplayed
 	} else if err != nil {
 		return Verified{}, fmt.Errorf("record nonce: %w", err)

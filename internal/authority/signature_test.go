@@ -344,3 +344,39 @@ func TestRegisterRefusesKnownKey(t *testing.T) {
 		t.Fatalf("the key refused by the store: %v, want %v", err, ErrKeyRegistered)
 	}
 }
+
+// TestNonceClockSkew: two replicas on one store, the fast one 10 s ahead.
+// The slow one accepts a request near the end of its window; the fast
+// one's purge (by its own clock) must not forget the nonce, so a replay
+// on the slow one is still refused.
+func TestNonceClockSkew(t *testing.T) {
+	st := newMemStore()
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	a, err := Register(t.Context(), st, "某公证处", pub, "alice", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonceClockSkew(t, st, a.ID, key)
+}
+
+// nonceClockSkew runs the skew scenario on st for authority id.
+func nonceClockSkew(t *testing.T, st realname.AuthorityStore, id string, key ed25519.PrivateKey) {
+	t.Helper()
+	slowNow := testNow.Add(Window - 5*time.Second) // 295 s after the request's ts
+	slow := &Verifier{Store: st, Audience: testAudience, Now: func() time.Time { return slowNow }}
+	fast := &Verifier{Store: st, Audience: testAudience, Now: func() time.Time { return slowNow.Add(10 * time.Second) }}
+	body := []byte(`{"a":1}`)
+	const path = "/api/v1/authority/requests"
+	h := Sign(key, id, testAudience, "POST", path, body, testNow)
+	if _, err := slow.Verify(t.Context(), "POST", path, h, body); err != nil {
+		t.Fatalf("first use on the slow replica: %v", err)
+	}
+	// Any request on the fast replica purges by its clock.
+	if _, err := fast.Verify(t.Context(), "POST", path, Sign(key, id, testAudience, "POST", path, body, slowNow.Add(10*time.Second)), body); err != nil {
+		t.Fatalf("request on the fast replica: %v", err)
+	}
+	slowNow = slowNow.Add(time.Second)
+	if _, err := slow.Verify(t.Context(), "POST", path, h, body); !errors.Is(err, ErrReplayed) {
+		t.Fatalf("replay on the slow replica: %v, want %v", err, ErrReplayed)
+	}
+}
