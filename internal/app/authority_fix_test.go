@@ -2,6 +2,9 @@ package app_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -281,5 +284,68 @@ func TestAuthorityNonceClockSkewSQL(t *testing.T) {
 				t.Fatalf("replay on the slow replica: %v", err)
 			}
 		})
+	}
+}
+
+// TestAuthorityDepositEvidence: the sealed evidence of a deposit opens
+// (for an operator, audited) to the body as sent, whose SHA-256 is the
+// stored hash and whose signature verifies with the authority's key.
+func TestAuthorityDepositEvidence(t *testing.T) {
+	r, ac, store, _ := startAuthority(t, testConfig(t), "证据公证处")
+	body, _ := json.Marshal(depositBody(testName, testNumber, "ev-user"))
+	code, _, raw := ac.send(depositPath, authority.Sign(ac.key, ac.id, "POST", depositPath, body, time.Now()), body)
+	var d depositAnswer
+	if err := json.Unmarshal(raw, &d); err != nil || code != 201 {
+		t.Fatalf("deposit: %d %s", code, raw)
+	}
+	op := realname.Operator{Name: "auditor", Reason: "ticket 7: re-check a deposit"}
+	ev, err := r.Service().DepositEvidence(t.Context(), op, d.DepositID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(ev.Body)
+	if !bytes.Equal(ev.Body, body) || !bytes.Equal(sum[:], ev.BodyHash) {
+		t.Fatalf("opened body %q, hash %x", ev.Body, ev.BodyHash)
+	}
+	pub := ac.key.Public().(ed25519.PublicKey)
+	if !ed25519.Verify(pub, ev.SignedMessage, ev.Signature) {
+		t.Fatal("the stored signature does not verify over the stored message")
+	}
+	if !bytes.HasSuffix(ev.SignedMessage, []byte(hex.EncodeToString(sum[:]))) {
+		t.Fatal("the signed message does not name the body's hash")
+	}
+	if a := auditActions(t, store, "authority.deposit_evidence"); len(a) != 1 || a[0].Actor != "auditor" || a[0].Subject != "ev-user" {
+		t.Fatalf("evidence read audit %+v", a)
+	}
+	if _, err := r.Service().DepositEvidence(t.Context(), op, "dp-missing"); realname.KindOf(err) != realname.KindNotFound {
+		t.Fatalf("unknown deposit: %v", err)
+	}
+}
+
+// TestAuthorityClaimMinor: a claim of a minor's deposit records the
+// guardian's consent the deposit's signed body carried.
+func TestAuthorityClaimMinor(t *testing.T) {
+	_, ac, store, c := startAuthority(t, testConfig(t), "未成年公证处")
+	child := residentNumber(time.Now().AddDate(-9, 0, -1), 12)
+	b := depositBody("王小红", child, "")
+	at := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	b["guardian"] = map[string]any{"relation": "guardian", "accepted_at": at.Format(time.RFC3339)}
+	var d depositAnswer
+	if code, _ := ac.post(depositPath, b, &d); code != 201 || d.ClaimCode == "" {
+		t.Fatalf("deposit: %d %+v", code, d)
+	}
+	var cl struct {
+		CertifyID string `json:"certify_id"`
+		Code      string `json:"code"`
+	}
+	if code := c.call("POST", "/api/v1/auth/claim", map[string]any{"user_id": "kid2", "claim_code": d.ClaimCode}, &cl); code != 200 {
+		t.Fatalf("claim: %d %+v", code, cl)
+	}
+	v, err := store.Verification(t.Context(), cl.CertifyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := v.Consent.Guardian; g == nil || g.Relation != "guardian" || !g.AcceptedAt.Equal(at) {
+		t.Fatalf("consent record %+v", v.Consent)
 	}
 }

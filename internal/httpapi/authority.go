@@ -66,7 +66,7 @@ func (s *Server) handleDeposit(w http.ResponseWriter, r *http.Request, v authori
 	}
 	res, err := s.svc.Deposit(r.Context(), realname.DepositRequest{Authority: v.Authority, RealName: b.RealName,
 		IDNumber: b.IDCardNumber, CertType: b.CertType, Method: b.Method, VerifiedAt: b.VerifiedTime(), UserID: b.UserID, Guardian: b.Guardian,
-		Signature: v.Signature, BodyHash: v.BodyHash, SignedMessage: v.Message})
+		Signature: v.Signature, BodyHash: v.BodyHash, SignedMessage: v.Message, Body: body})
 	if err != nil {
 		renderError(w, r, s.log, err)
 		return

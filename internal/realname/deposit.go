@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -74,6 +75,12 @@ type Deposit struct {
 	Signature     []byte
 	BodyHash      []byte
 	SignedMessage []byte
+	// Body is the signed body's bytes as sent, so that the signature can
+	// be checked again later. It holds the same personal data as the
+	// person record and is sealed with the same key: the store keeps it
+	// after BodyHash in the sealed body_hash column (no schema change);
+	// deposits stored before it was kept open with Body nil.
+	Body []byte
 	// UserID and CertifyID are set once a user was verified with it.
 	UserID    string
 	CertifyID string
@@ -154,6 +161,7 @@ type DepositRequest struct {
 	Signature     []byte
 	BodyHash      []byte
 	SignedMessage []byte
+	Body          []byte // the signed body's bytes as sent (at most 64 KiB)
 }
 
 // DepositResult answers a deposit.
@@ -243,7 +251,7 @@ func (s *Service) storeDeposit(ctx context.Context, r DepositRequest, in validat
 		}
 		d := Deposit{ID: res.DepositID, AuthorityID: r.Authority.ID, PersonID: person.ID, Method: r.Method,
 			VerifiedAt: r.VerifiedAt.UTC().Truncate(time.Microsecond), CreatedAt: now,
-			Signature: r.Signature, BodyHash: r.BodyHash, SignedMessage: r.SignedMessage}
+			Signature: r.Signature, BodyHash: r.BodyHash, SignedMessage: r.SignedMessage, Body: r.Body}
 		if err := s.keys.sealDepositEvidence(person, &d); err != nil {
 			return err
 		}
@@ -480,12 +488,16 @@ func (s *Service) Claim(ctx context.Context, by Actor, userID, code string) (Ver
 		if err != nil {
 			return err
 		}
+		guardian, err := s.depositGuardian(p, d, now)
+		if err != nil {
+			return err
+		}
 		if err := dtx.UseClaimCode(ctx, hash, userID, now); errors.Is(err, ErrConflict) {
 			return errClaim
 		} else if err != nil {
 			return err
 		}
-		if out, changed, err = s.verifyByDeposit(ctx, tx, dtx, d, userID, p.CertType, nil, now); err != nil {
+		if out, changed, err = s.verifyByDeposit(ctx, tx, dtx, d, userID, p.CertType, guardian, now); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, AuditEntry{At: now, ActorKind: by.Kind, Actor: by.Name, Action: "authority.claim",
@@ -498,6 +510,41 @@ func (s *Service) Claim(ctx context.Context, by Actor, userID, code string) (Ver
 		s.finished(ctx, out)
 	}
 	return out, nil
+}
+
+// depositGuardian returns the guardian's consent the deposit's signed
+// body carried, for the consent record of the session its claim opens,
+// and refuses a person under 14 without one (a deposit stored before the
+// rule, or before the body was kept).
+func (s *Service) depositGuardian(p Person, d Deposit, now time.Time) (*Guardian, error) {
+	if err := s.keys.openDepositEvidence(p, &d); err != nil {
+		return nil, fmt.Errorf("open deposit evidence: %w", err)
+	}
+	var body struct {
+		Guardian *Guardian `json:"guardian"`
+	}
+	if len(d.Body) > 0 {
+		if err := json.Unmarshal(d.Body, &body); err != nil {
+			return nil, fmt.Errorf("deposit %s: the signed body does not decode: %w", d.ID, err)
+		}
+	}
+	id, err := s.keys.openPerson(p)
+	if err != nil {
+		return nil, fmt.Errorf("open person: %w", err)
+	}
+	dt, err := idnum.ParseDocType(p.CertType)
+	if err != nil {
+		return nil, fmt.Errorf("person %s: %w", p.ID, err)
+	}
+	number, err := idnum.Parse(dt, id.Number, now)
+	if err != nil {
+		return nil, fmt.Errorf("person %s: stored number: %w", p.ID, err)
+	}
+	if err := checkMinor(number, &Consent{Guardian: body.Guardian}, now); err != nil {
+		return nil, E(KindInvalid, CodeGuardianConsentRequired,
+			"the person is under 14 and the deposit carries no guardian's consent: the authority must deposit again with one", nil)
+	}
+	return body.Guardian, nil
 }
 
 // newClaimCode returns "rc_" and 32 url-safe base64 characters (192
@@ -588,8 +635,15 @@ func (s *Service) AuthorityRequest(ctx context.Context, a Authority, certType, i
 
 // sealDepositEvidence seals the deposit's signature, body hash and signed
 // message with the person's data key, each bound to the deposit and its
-// column.
+// column. The body's bytes are sealed after the hash (the body_hash
+// column: 32 bytes of SHA-256, then the body), so no column is added and
+// evidence stored before (the hash alone) still opens.
 func (k *keyState) sealDepositEvidence(p Person, d *Deposit) error {
+	if len(d.BodyHash) != sha256.Size {
+		return fmt.Errorf("deposit %s: the body hash is %d bytes, want %d", d.ID, len(d.BodyHash), sha256.Size)
+	}
+	d.BodyHash = append(append(make([]byte, 0, len(d.BodyHash)+len(d.Body)), d.BodyHash...), d.Body...)
+	d.Body = nil
 	for _, f := range []struct {
 		name string
 		v    *[]byte
@@ -601,4 +655,76 @@ func (k *keyState) sealDepositEvidence(p Person, d *Deposit) error {
 		*f.v = ct
 	}
 	return nil
+}
+
+// openDepositEvidence undoes sealDepositEvidence on d.
+func (k *keyState) openDepositEvidence(p Person, d *Deposit) error {
+	for _, f := range []struct {
+		name string
+		v    *[]byte
+	}{{"signature", &d.Signature}, {"body_hash", &d.BodyHash}, {"signed_message", &d.SignedMessage}} {
+		plain, err := k.openWith(p, *f.v, "deposit|"+d.ID+"|"+f.name)
+		if err != nil {
+			return err
+		}
+		*f.v = plain
+	}
+	if len(d.BodyHash) < sha256.Size {
+		return fmt.Errorf("deposit %s: the sealed body hash is %d bytes", d.ID, len(d.BodyHash))
+	}
+	if len(d.BodyHash) > sha256.Size {
+		d.Body = d.BodyHash[sha256.Size:]
+	}
+	d.BodyHash = d.BodyHash[:sha256.Size:sha256.Size]
+	return nil
+}
+
+// DepositEvidence opens a deposit's sealed evidence for an operator (to
+// check the authority's signature again: Body's SHA-256 is BodyHash, and
+// Signature verifies over SignedMessage with the authority's key). Body
+// holds the name and number, so the read is audited with the operator's
+// reason. A deposit of an erased person is ErrNotFound-kind.
+func (s *Service) DepositEvidence(ctx context.Context, op Operator, depositID string) (Deposit, error) {
+	if err := op.validate(); err != nil {
+		return Deposit{}, err
+	}
+	notFound := E(KindNotFound, CodeNotFound, "no such deposit (or its person was erased)", nil)
+	if !strings.HasPrefix(depositID, "dp") || len(depositID) > 64 {
+		return Deposit{}, notFound
+	}
+	var d Deposit
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		dtx, err := depositTx(tx)
+		if err != nil {
+			return err
+		}
+		if d, err = dtx.Deposit(ctx, depositID); errors.Is(err, ErrNotFound) {
+			return notFound
+		} else if err != nil {
+			return err
+		}
+		if s.personErased(ctx, tx, d.PersonID) {
+			return notFound
+		}
+		p, err := tx.Person(ctx, d.PersonID)
+		if errors.Is(err, ErrNotFound) {
+			return notFound
+		} else if err != nil {
+			return err
+		}
+		if err := s.keys.openDepositEvidence(p, &d); err != nil {
+			return err
+		}
+		subject := d.UserID
+		if subject == "" {
+			subject = d.PersonID
+		}
+		return tx.Audit(ctx, AuditEntry{At: s.clock(), ActorKind: ActorOperator, Actor: op.Name,
+			Action: "authority.deposit_evidence", Subject: subject, Target: d.ID,
+			Fields: []string{FieldName, FieldIDNumber}, Reason: op.Reason})
+	})
+	if err != nil {
+		return Deposit{}, err
+	}
+	return d, nil
 }
