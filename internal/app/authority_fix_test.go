@@ -349,3 +349,23 @@ func TestAuthorityClaimMinor(t *testing.T) {
 		t.Fatalf("consent record %+v", v.Consent)
 	}
 }
+
+// TestAuthorityVerifiedAtFuture: verified_at up to a minute ahead of the
+// server's clock is accepted (clock difference), later is refused.
+func TestAuthorityVerifiedAtFuture(t *testing.T) {
+	_, ac, _, _ := startAuthority(t, testConfig(t), "时间公证处")
+	b := depositBody(testName, testNumber, "")
+	b["verified_at"] = time.Now().Add(30 * time.Second).UTC().Format(time.RFC3339)
+	var d depositAnswer
+	if code, _ := ac.post(depositPath, b, &d); code != 201 {
+		t.Fatalf("30 s ahead: %d %+v", code, d)
+	}
+	b["verified_at"] = time.Now().Add(2 * time.Minute).UTC().Format(time.RFC3339)
+	if code, _ := ac.post(depositPath, b, &d); code != 400 || d.Code != realname.CodeInvalidRequest {
+		t.Fatalf("2 min ahead: %d %+v", code, d)
+	}
+	b["verified_at"] = time.Now().AddDate(-1, 0, -2).UTC().Format(time.RFC3339)
+	if code, _ := ac.post(depositPath, b, &d); code != 400 || d.Code != realname.CodeInvalidRequest {
+		t.Fatalf("over a year old: %d %+v", code, d)
+	}
+}

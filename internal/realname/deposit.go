@@ -30,6 +30,9 @@ const (
 	// MaxDepositAge is how long after the in-person check a deposit is
 	// accepted.
 	MaxDepositAge = 366 * 24 * time.Hour
+	// VerifiedAtSkew is how far in the future a deposit's verified_at
+	// may be: the authority's clock may be a little ahead of ours.
+	VerifiedAtSkew = time.Minute
 	// claimPrefix starts every claim code.
 	claimPrefix = "rc_"
 )
@@ -385,8 +388,9 @@ func (s *Service) validateDeposit(r DepositRequest, now time.Time) (validated, e
 	if !ValidDepositMethod(r.Method) {
 		return validated{}, E(KindInvalid, CodeInvalidRequest, "method must be 2–32 lower-case letters, digits and _ (e.g. in_person)", nil)
 	}
-	if r.VerifiedAt.IsZero() || r.VerifiedAt.After(now.Add(time.Minute)) || now.Sub(r.VerifiedAt) > MaxDepositAge {
-		return validated{}, E(KindInvalid, CodeInvalidRequest, "verified_at must be an RFC 3339 time in the last year, not in the future", nil)
+	// Not in the future, with VerifiedAtSkew for the authority's clock.
+	if r.VerifiedAt.IsZero() || r.VerifiedAt.After(now.Add(VerifiedAtSkew)) || now.Sub(r.VerifiedAt) > MaxDepositAge {
+		return validated{}, E(KindInvalid, CodeInvalidRequest, "verified_at must be an RFC 3339 time in the last year, not in the future (1 minute of clock difference is allowed)", nil)
 	}
 	if r.Authority.ID == "" || r.Authority.Revoked() {
 		return validated{}, E(KindUnauthorized, "INVALID_AUTHORITY", "unknown or revoked authority", nil)
