@@ -121,6 +121,82 @@ func testDepositsAndClaims(t *testing.T, s realname.Store) {
 			t.Errorf("deposit user = %q %q", got.UserID, got.CertifyID)
 		}
 		wantErr(t, "set user of unknown", dt.SetDepositUser(ctx, "dp-missing", "u", "v"), realname.ErrNotFound)
+		ga, err := dt.Authority(ctx, a.ID)
+		must(t, "authority in a transaction", err)
+		checkEqual(t, "authority in a transaction", ga, a)
+		_, err = dt.Authority(ctx, "au-missing")
+		wantErr(t, "missing authority in a transaction", err, realname.ErrNotFound)
+		return nil
+	})
+	testVoidClaimCodes(t, s, a, d, hash)
+}
+
+// testVoidClaimCodes: revoking in a transaction voids the authority's
+// unused codes only (not a used one, not another authority's).
+func testVoidClaimCodes(t *testing.T, s realname.Store, a realname.Authority, used realname.Deposit, usedHash []byte) {
+	as := authorityStore(t, s)
+	other := sampleAuthority()
+	must(t, "create other authority", as.CreateAuthority(t.Context(), other))
+	p := samplePerson()
+	insertPersons(t, s, p)
+	dep := func(auth string) realname.Deposit {
+		return realname.Deposit{ID: newID("dp"), AuthorityID: auth, PersonID: p.ID, Method: "in_person",
+			VerifiedAt: base.Add(-time.Hour), CreatedAt: base, Signature: randomBytes(64), BodyHash: randomBytes(32),
+			SignedMessage: []byte("m")}
+	}
+	mine, theirs := dep(a.ID), dep(other.ID)
+	mineHash, theirHash := randomBytes(32), randomBytes(32)
+	inTx(t, s, func(ctx context.Context, tx realname.Tx) error {
+		dt := depositTx(t, tx)
+		for _, x := range []struct {
+			d realname.Deposit
+			h []byte
+		}{{mine, mineHash}, {theirs, theirHash}} {
+			if err := dt.InsertDeposit(ctx, x.d); err != nil {
+				return err
+			}
+			if err := dt.InsertClaimCode(ctx, realname.ClaimCode{Hash: x.h, DepositID: x.d.ID, CreatedAt: base,
+				ExpiresAt: base.Add(24 * time.Hour)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	at := base.Add(3 * time.Hour)
+	inTx(t, s, func(ctx context.Context, tx realname.Tx) error {
+		rt, ok := tx.(realname.AuthorityRevokeTx)
+		if !ok {
+			t.Fatalf("%T does not implement realname.AuthorityRevokeTx", tx)
+		}
+		must(t, "revoke in a transaction", rt.RevokeAuthority(ctx, a.ID, at))
+		wantErr(t, "revoke missing in a transaction", rt.RevokeAuthority(ctx, "au-missing", at), realname.ErrNotFound)
+		n, err := rt.VoidClaimCodes(ctx, a.ID, at)
+		must(t, "void", err)
+		if n != 1 {
+			t.Errorf("voided %d codes, want 1 (the unused one of this authority)", n)
+		}
+		dt := depositTx(t, tx)
+		for _, x := range []struct {
+			name   string
+			h      []byte
+			voided bool
+		}{{"unused", mineHash, true}, {"other authority's", theirHash, false}} {
+			c, err := dt.ClaimCode(ctx, x.h)
+			must(t, x.name, err)
+			if got := !c.UsedAt.IsZero(); got != x.voided || x.voided && (!c.UsedAt.Equal(at.Truncate(time.Microsecond)) || c.UsedBy != "") {
+				t.Errorf("%s code after revoke: %+v", x.name, c)
+			}
+		}
+		c, err := dt.ClaimCode(ctx, usedHash)
+		must(t, "used", err)
+		if c.UsedBy != "user-1" || c.UsedAt.Equal(at.Truncate(time.Microsecond)) {
+			t.Errorf("a used code was voided again: %+v", c)
+		}
+		ga, err := dt.Authority(ctx, a.ID)
+		must(t, "revoked authority", err)
+		if !ga.Revoked() {
+			t.Error("not revoked")
+		}
 		return nil
 	})
 }
