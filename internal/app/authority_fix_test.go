@@ -221,7 +221,7 @@ func testConcurrentDeposits(t *testing.T, cfg config.Config) {
 	for i := range n {
 		wg.Go(func() {
 			b, _ := json.Marshal(depositBody(testName, testNumber, ""))
-			codes[i], _, _ = ac.send(depositPath, authority.Sign(ac.key, ac.id, "POST", depositPath, b, time.Now()), b)
+			codes[i], _, _ = ac.send(depositPath, authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath, b, time.Now()), b)
 		})
 	}
 	wg.Wait()
@@ -269,14 +269,15 @@ func TestAuthorityNonceClockSkewSQL(t *testing.T) {
 			ac, store := registerAuthority(t, cfg, "时钟公证处")
 			ts := time.Now().Add(-295 * time.Second)
 			slowNow := time.Now()
-			slow := &authority.Verifier{Store: store, Now: func() time.Time { return slowNow }}
-			fast := &authority.Verifier{Store: store, Now: func() time.Time { return slowNow.Add(10 * time.Second) }}
+			const aud = "skew.test" // no server here: the verifiers are made in the test
+			slow := &authority.Verifier{Store: store, Audience: aud, Now: func() time.Time { return slowNow }}
+			fast := &authority.Verifier{Store: store, Audience: aud, Now: func() time.Time { return slowNow.Add(10 * time.Second) }}
 			body := []byte(`{}`)
-			h := authority.Sign(ac.key, ac.id, "POST", depositPath, body, ts)
+			h := authority.Sign(ac.key, ac.id, aud, "POST", depositPath, body, ts)
 			if _, err := slow.Verify(t.Context(), "POST", depositPath, h, body); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := fast.Verify(t.Context(), "POST", depositPath, authority.Sign(ac.key, ac.id, "POST", depositPath, body, time.Now()), body); err != nil {
+			if _, err := fast.Verify(t.Context(), "POST", depositPath, authority.Sign(ac.key, ac.id, aud, "POST", depositPath, body, time.Now()), body); err != nil {
 				t.Fatal(err)
 			}
 			slowNow = slowNow.Add(time.Second)
@@ -293,7 +294,7 @@ func TestAuthorityNonceClockSkewSQL(t *testing.T) {
 func TestAuthorityDepositEvidence(t *testing.T) {
 	r, ac, store, _ := startAuthority(t, testConfig(t), "证据公证处")
 	body, _ := json.Marshal(depositBody(testName, testNumber, "ev-user"))
-	code, _, raw := ac.send(depositPath, authority.Sign(ac.key, ac.id, "POST", depositPath, body, time.Now()), body)
+	code, _, raw := ac.send(depositPath, authority.Sign(ac.key, ac.id, ac.aud(), "POST", depositPath, body, time.Now()), body)
 	var d depositAnswer
 	if err := json.Unmarshal(raw, &d); err != nil || code != 201 {
 		t.Fatalf("deposit: %d %s", code, raw)
