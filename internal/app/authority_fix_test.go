@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +14,7 @@ import (
 
 	"github.com/realname/realname/internal/authority"
 	"github.com/realname/realname/internal/config"
-	"github.com/realname/realname/internal/pii"
+	"github.com/realname/realname/internal/idnum"
 	"github.com/realname/realname/internal/realname"
 	"github.com/realname/realname/internal/storage/conformance"
 	sqlstore "github.com/realname/realname/internal/storage/sql"
@@ -84,12 +83,8 @@ func TestAuthorityRevokedClaim(t *testing.T) {
 // residentNumber makes a valid resident ID number of someone born on birth.
 func residentNumber(birth time.Time, seq int) string {
 	body := fmt.Sprintf("110105%s%03d", birth.Format("20060102"), seq)
-	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i, c := range body {
-		sum += int(c-'0') * weights[i]
-	}
-	return body + string("10X98765432"[sum%11])
+	c, _ := idnum.CheckCharacter(body)
+	return body + string(c)
 }
 
 // TestAuthorityDepositRefusedAudited: a refused deposit (the number bound
@@ -242,14 +237,7 @@ func testConcurrentDeposits(t *testing.T, cfg config.Config) {
 func TestAuthorityConcurrentDeposits(t *testing.T) { testConcurrentDeposits(t, testConfig(t)) }
 
 func TestAuthorityConcurrentDepositsPostgres(t *testing.T) {
-	cfg := testConfig(t)
-	cfg.DatabaseURL = conformance.PostgresURL(t)
-	keyDir := t.TempDir()
-	files := pii.KeyFiles{RingPath: filepath.Join(keyDir, "ring.json"), IndexPath: filepath.Join(keyDir, "index.key")}
-	if _, err := pii.Generate(files); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Keys.RingFile, cfg.Keys.IndexFile = files.RingPath, files.IndexPath
+	cfg := postgresConfig(t)
 	for range 3 {
 		testConcurrentDeposits(t, cfg)
 	}

@@ -422,9 +422,11 @@ func TestAuthorityRateLimit(t *testing.T) {
 	}
 }
 
-// TestAuthorityPostgres: a deposit and an evidence package request on
-// PostgreSQL, nonces included.
-func TestAuthorityPostgres(t *testing.T) {
+// postgresConfig is testConfig on a fresh PostgreSQL schema (skipped
+// without REALNAME_TEST_POSTGRES_URL), with key files of its own, as a
+// server on PostgreSQL requires.
+func postgresConfig(t *testing.T) config.Config {
+	t.Helper()
 	cfg := testConfig(t)
 	cfg.DatabaseURL = conformance.PostgresURL(t)
 	keyDir := t.TempDir()
@@ -433,6 +435,13 @@ func TestAuthorityPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Keys.RingFile, cfg.Keys.IndexFile = files.RingPath, files.IndexPath
+	return cfg
+}
+
+// TestAuthorityPostgres: a deposit and an evidence package request on
+// PostgreSQL, nonces included.
+func TestAuthorityPostgres(t *testing.T) {
+	cfg := postgresConfig(t)
 	r := start(t, cfg, nil)
 	ac, _ := registerAuthority(t, cfg, "PG 公证处")
 	ac.base = r.URL()

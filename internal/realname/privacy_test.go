@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/realname/realname/internal/cache"
+	"github.com/realname/realname/internal/idnum"
 	"github.com/realname/realname/internal/realname"
 	"github.com/realname/realname/internal/storage/conformance"
 )
@@ -17,12 +18,8 @@ import (
 // residentID builds a valid resident ID number for a birth date.
 func residentID(birth time.Time, seq int) string {
 	body := fmt.Sprintf("110105%s%03d", birth.Format("20060102"), seq)
-	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i, c := range body {
-		sum += int(c-'0') * weights[i]
-	}
-	return body + string("10X98765432"[sum%11])
+	c, _ := idnum.CheckCharacter(body)
+	return body + string(c)
 }
 
 func newPrivacyHarness(t *testing.T, edit func(*realname.Config)) *harness {
