@@ -34,12 +34,12 @@ type Package struct {
 	// Keys are the log's note verifier keys ("name+hash+base64"). A key
 	// taken from the package proves only that the package agrees with
 	// itself; see VerifyOptions.TrustedKeys.
-	Keys []string `json:"keys"`
+	Keys PackageKeys `json:"keys"`
 	// Checkpoint is the signed note of the checkpoint C that every
 	// inclusion proof is checked against.
 	Checkpoint string `json:"checkpoint"`
 	// Entries are the subject's entries in C, in sequence order.
-	Entries []PackageEntry `json:"entries"`
+	Entries PackageEntries `json:"entries"`
 	// Consistency links an older checkpoint, the oldest stored one that
 	// covers the subject's first entry, to C.
 	Consistency *Consistency `json:"consistency"`
@@ -64,17 +64,179 @@ type Manifest struct {
 
 // PackageEntry is one entry with its inclusion proof in the checkpoint.
 type PackageEntry struct {
-	Index    int64    `json:"index"`
-	Data     []byte   `json:"data"`      // the entry's bytes, base64 in JSON
-	LeafHash string   `json:"leaf_hash"` // base64 RFC 6962 leaf hash of Data
-	Proof    []string `json:"inclusion_proof"`
+	Index    int64       `json:"index"`
+	Data     []byte      `json:"data"`      // the entry's bytes, base64 in JSON
+	LeafHash string      `json:"leaf_hash"` // base64 RFC 6962 leaf hash of Data
+	Proof    ProofHashes `json:"inclusion_proof"`
 }
 
 // Consistency is an older signed checkpoint and the proof that the
 // package's checkpoint extends it.
 type Consistency struct {
-	Checkpoint string   `json:"checkpoint"`
-	Proof      []string `json:"proof"`
+	Checkpoint string      `json:"checkpoint"`
+	Proof      ProofHashes `json:"proof"`
+}
+
+// PackageEntries are a package's entries. Decoding refuses more than
+// MaxPackageEntries as soon as it meets one too many.
+type PackageEntries []PackageEntry
+
+// ProofHashes are the base64 hashes of an inclusion or consistency
+// proof. Decoding refuses more than maxProofHashes as soon as it meets
+// one too many.
+type ProofHashes []string
+
+// PackageKeys are a package's verifier keys. Decoding refuses more than
+// maxPackageKeys as soon as it meets one too many.
+type PackageKeys []string
+
+// UnmarshalJSON decodes the entries one by one, refusing unknown fields,
+// and stops at entry MaxPackageEntries+1.
+func (s *PackageEntries) UnmarshalJSON(data []byte) error {
+	return decodeBounded((*[]PackageEntry)(s), data, MaxPackageEntries, "entries")
+}
+
+// UnmarshalJSON counts the hashes, stopping at hash maxProofHashes+1,
+// before decoding them.
+func (s *ProofHashes) UnmarshalJSON(data []byte) error {
+	if tooManyItems(data, maxProofHashes) {
+		return fmt.Errorf("trail: more than %d proof hashes", maxProofHashes)
+	}
+	return json.Unmarshal(data, (*[]string)(s))
+}
+
+// UnmarshalJSON counts the keys, stopping at key maxPackageKeys+1,
+// before decoding them.
+func (s *PackageKeys) UnmarshalJSON(data []byte) error {
+	if tooManyItems(data, maxPackageKeys) {
+		return fmt.Errorf("trail: more than %d keys", maxPackageKeys)
+	}
+	return json.Unmarshal(data, (*[]string)(s))
+}
+
+// tooManyItems reports whether the JSON value data, which encoding/json
+// has already found well-formed before calling an UnmarshalJSON method,
+// is an array of more than limit elements. It stops at element limit+1
+// and allocates nothing; for anything but an array it reports false and
+// leaves the error to json.Unmarshal.
+func tooManyItems(data []byte, limit int) bool {
+	data = bytes.TrimLeft(data, " \t\n\r")
+	if len(data) == 0 || data[0] != '[' {
+		return false
+	}
+	depth, items := 0, 0
+	expect := true // at depth 1, the next value starts an element
+	inString, escaped := false, false
+	for _, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case ',':
+			if depth == 1 {
+				expect = true
+			}
+			continue
+		case ']', '}':
+			depth--
+			continue
+		}
+		if depth == 1 && expect {
+			if items++; items > limit {
+				return true
+			}
+			expect = false
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+		}
+	}
+	return false
+}
+
+// maxListItemBytes bounds the JSON text of one element of a bounded list
+// (an entry with its proof, a proof hash, a key). An entry as Marshal
+// writes it, with MaxEntryBytes of data and maxProofHashes hashes, is
+// under 10 KiB; the bound keeps the decoders of nested lists from each
+// copying a huge element before its own checks refuse it.
+const maxListItemBytes = 64 << 10
+
+// decodeBounded decodes the JSON array data into *out element by element
+// and fails at element limit+1 before decoding it, so that a document of
+// MaxPackageBytes made of tiny elements ("", {}) never becomes millions
+// of Go values (16 to 72 bytes each) before a count check refuses it.
+// Like encoding/json, it decodes null as nil and [] as an empty list, and,
+// like ParsePackage, it refuses unknown fields in the elements. It reads
+// at most maxListItemBytes for any one element.
+func decodeBounded[T any](out *[]T, data []byte, limit int, what string) error {
+	r := &itemReader{data: data}
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	r.end = dec.InputOffset() + maxListItemBytes
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil { // null
+		*out = nil
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return fmt.Errorf("trail: %s: not a list", what)
+	}
+	list := []T{}
+	for {
+		r.end = dec.InputOffset() + maxListItemBytes
+		if !dec.More() {
+			break
+		}
+		if len(list) == limit {
+			return fmt.Errorf("trail: more than %d %s", limit, what)
+		}
+		var zero T
+		list = append(list, zero)
+		if err := dec.Decode(&list[len(list)-1]); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return err
+	}
+	*out = list
+	return nil
+}
+
+// itemReader reads data, but not beyond offset end: decodeBounded moves
+// end before each element, so that its decoder never buffers more than
+// maxListItemBytes of one element.
+type itemReader struct {
+	data     []byte
+	off, end int64
+}
+
+func (r *itemReader) Read(p []byte) (int, error) {
+	if r.off >= int64(len(r.data)) {
+		return 0, io.EOF
+	}
+	if r.off >= r.end {
+		return 0, fmt.Errorf("trail: a list element longer than %d bytes", maxListItemBytes)
+	}
+	n := copy(p, r.data[r.off:min(r.end, int64(len(r.data)))])
+	r.off += int64(n)
+	return n, nil
 }
 
 // PackageOptions says who asked for a package and why, and which keys
@@ -253,7 +415,10 @@ func (p *Package) Marshal() ([]byte, error) {
 
 // ParsePackage decodes a package from outside input. It refuses unknown
 // fields, data after the document, another format, and anything beyond
-// the bounds (MaxPackageBytes, MaxPackageEntries, proof and key counts).
+// the bounds (MaxPackageBytes, MaxPackageEntries, proof and key counts,
+// maxListItemBytes for one entry, hash or key). The bounded lists stop
+// decoding at their bound, so that parsing allocates a small multiple of
+// the input (about twice: encoding/json's buffer), however it is filled.
 // It checks the structure only: VerifyPackage checks what the package
 // claims.
 func ParsePackage(data []byte) (*Package, error) {
