@@ -166,10 +166,16 @@ func (e Event) validate() error {
 	return nil
 }
 
+// printable reports whether s holds no control character (C0, DEL, C1),
+// no Unicode bidirectional or invisible formatting control that would
+// make a terminal show text other than it is, and no invalid UTF-8.
 func printable(s string) bool {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == 0xfffd {
+		switch {
+		case r < 0x20, 0x7f <= r && r <= 0x9f, r == 0xfffd:
 			return false
+		case r == 0x061c, r == 0x200e, r == 0x200f, 0x202a <= r && r <= 0x202e, 0x2066 <= r && r <= 0x2069:
+			return false // bidi marks, embeddings, overrides and isolates
 		}
 	}
 	return true

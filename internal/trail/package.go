@@ -459,6 +459,14 @@ func (p *Package) checkShape() error {
 	case len(p.Consistency.Proof) > maxProofHashes:
 		return errors.New("trail: consistency proof too long")
 	}
+	// The subject and the origin are printed before anything is verified:
+	// they must be plain words, not text that moves a terminal's cursor.
+	if !ValidHandle(m.Subject) {
+		return errors.New("trail: bad subject handle in the manifest")
+	}
+	if !ValidOrigin(m.Origin) {
+		return errors.New("trail: bad origin in the manifest")
+	}
 	if m.RequestRef != "" && !validRef(m.RequestRef) {
 		return errors.New("trail: bad request ref in the manifest")
 	}
