@@ -435,7 +435,10 @@ func FuzzParsePackage(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(b)
-	f.Add([]byte(`{"manifest":{"format":"` + PackageFormat + `"},"consistency":{}}`))
+	f.Add([]byte(`{"manifest":{"format":"` + PackageFormat + `","origin":"` + testOrigin + `","subject":"` + handle(1) +
+		`"},"consistency":{}}`))
+	f.Add([]byte(`{"manifest":{"format":"` + PackageFormat + `","origin":"` + testOrigin + `","subject":"` + handle(1) +
+		`"},"keys":[],"entries":[{"index":0,"inclusion_proof":["",""]}],"consistency":{"proof":[]}}`))
 	f.Add([]byte(`{}`))
 	trusted := VerifyOptions{TrustedKeys: []string{h.vkey}}
 	f.Fuzz(func(t *testing.T, data []byte) {
