@@ -2,9 +2,7 @@ package trail
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -152,36 +150,10 @@ func TestBoundedListsDecode(t *testing.T) {
 	}
 }
 
-// BenchmarkParsePackage parses a package of 1,000 entries, each with its
-// inclusion proof.
+// BenchmarkParsePackage parses the package of benchPackage (1,000
+// entries, each with its inclusion proof).
 func BenchmarkParsePackage(b *testing.B) {
-	ctx := context.Background()
-	s, vkey := seededKey(b, testOrigin, "bench")
-	st := NewMemoryStore()
-	l, err := New(Config{Store: st, Origin: testOrigin, Signer: s})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range 1000 {
-		evs := []Event{{Kind: KindDeposit, Subject: handle(1), Ref: fmt.Sprint("d-", i)},
-			{Kind: KindDisclosure, Subject: handle(2)}, {Kind: KindDisclosure, Subject: handle(3)}}
-		if _, err := l.Append(ctx, evs...); err != nil {
-			b.Fatal(err)
-		}
-		if i == 0 {
-			if _, _, err := l.PublishCheckpoint(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	p, err := BuildPackage(ctx, l, st, handle(1), PackageOptions{Keys: []string{vkey}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, err := p.Marshal()
-	if err != nil {
-		b.Fatal(err)
-	}
+	data, _ := benchPackage(b)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
