@@ -26,37 +26,13 @@ import (
 )
 
 const (
-	origin      = "realname.test/trail"
+	origin      = trailtest.Origin
 	witnessName = "witness.test/w1"
 )
 
-// logKeys is a log's signing key, as a signer and a verifier.
-type logKeys struct {
-	s    note.Signer
-	v    note.Verifier
-	vkey string
-}
-
-func newLogKeys(t *testing.T) logKeys {
-	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return logKeys{s, v, vkey}
-}
-
 // fixture is a log, a stand-in witness that trusts it, and a client.
 type fixture struct {
-	keys     logKeys
+	keys     trailtest.Key
 	log      *trail.Log
 	cosigner *trail.Cosigner
 	cosV     *trail.CosignatureVerifier
@@ -68,7 +44,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{keys: newLogKeys(t)}
+	f := &fixture{keys: trailtest.NewKey(t)}
 	f.log = newLog(t, f.keys)
 	var err error
 	if f.cosigner, err = trail.GenerateCosigner(rand.Reader, witnessName); err != nil {
@@ -77,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 	if f.cosV, err = trail.NewCosignatureVerifier(f.cosigner.VerifierKey()); err != nil {
 		t.Fatal(err)
 	}
-	f.witness = witnesstest.New(f.cosigner, f.keys.v)
+	f.witness = witnesstest.New(f.cosigner, f.keys.Verifier)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.requests.Add(1)
 		f.witness.ServeHTTP(w, r)
@@ -87,9 +63,9 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func newLog(t *testing.T, k logKeys) *trail.Log {
+func newLog(t *testing.T, k trailtest.Key) *trail.Log {
 	t.Helper()
-	l, err := trail.New(trail.Config{Store: trail.NewMemoryStore(), Origin: origin, Signer: k.s})
+	l, err := trail.New(trail.Config{Store: trail.NewMemoryStore(), Origin: origin, Signer: k.Signer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,14 +101,14 @@ func (f *fixture) witnessing(t *testing.T) *trail.Witnessing {
 // together, and with each alone.
 func (f *fixture) checkCosigned(t *testing.T, msg []byte, size int64) {
 	t.Helper()
-	n, err := note.Open(msg, note.VerifierList(f.keys.v, f.cosV))
+	n, err := note.Open(msg, note.VerifierList(f.keys.Verifier, f.cosV))
 	if err != nil {
 		t.Fatalf("cosigned note: %v\n%s", err, msg)
 	}
 	if len(n.Sigs) != 2 || n.Sigs[0].Name != origin || n.Sigs[1].Name != witnessName {
 		t.Fatalf("signatures %+v", n.Sigs)
 	}
-	c, _, err := trail.OpenCheckpoint(msg, note.VerifierList(f.keys.v, f.cosV))
+	c, _, err := trail.OpenCheckpoint(msg, note.VerifierList(f.keys.Verifier, f.cosV))
 	if err != nil || c.Size != size {
 		t.Fatalf("OpenCheckpoint: %+v %v", c, err)
 	}
@@ -274,7 +250,7 @@ func TestWitnessRefusesSplitView(t *testing.T) {
 	}
 	fork := newLog(t, f.keys) // same origin, same key, other entries
 	forkCP := grow(t, fork, 8, "forked")
-	if _, _, err := trail.OpenCheckpoint(forkCP.Note, note.VerifierList(f.keys.v)); err != nil {
+	if _, _, err := trail.OpenCheckpoint(forkCP.Note, note.VerifierList(f.keys.Verifier)); err != nil {
 		t.Fatalf("the fork is validly signed by the log: %v", err)
 	}
 
@@ -343,7 +319,7 @@ func TestWitnessConflictRetry(t *testing.T) {
 	}
 
 	// An older checkpoint, with the witness already at 9.
-	old, err := trail.SignCheckpoint(trail.Checkpoint{Origin: origin, Size: 3, Hash: mustHash(t, f.log, 3)}, f.keys.s)
+	old, err := trail.SignCheckpoint(trail.Checkpoint{Origin: origin, Size: 3, Hash: mustHash(t, f.log, 3)}, f.keys.Signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,8 +335,8 @@ func TestWitnessRefusals(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	cp := grow(t, f.log, 2, "a")
-	impostor := newLogKeys(t) // same origin, another key
-	forged, err := trail.SignCheckpoint(trail.Checkpoint{Origin: origin, Size: 2, Hash: mustHash(t, f.log, 2)}, impostor.s)
+	impostor := trailtest.NewKey(t) // same origin, another key
+	forged, err := trail.SignCheckpoint(trail.Checkpoint{Origin: origin, Size: 2, Hash: mustHash(t, f.log, 2)}, impostor.Signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,7 +521,7 @@ func TestPackageCosignedByWitness(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	st := trail.NewMemoryStore()
-	l, err := trail.New(trail.Config{Store: st, Origin: origin, Signer: f.keys.s, VerifierKey: f.keys.vkey})
+	l, err := trail.New(trail.Config{Store: st, Origin: origin, Signer: f.keys.Signer, VerifierKey: f.keys.VKey})
 	if err != nil {
 		t.Fatal(err)
 	}

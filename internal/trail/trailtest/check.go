@@ -21,6 +21,7 @@ const Origin = "realname.test/trail"
 type Key struct {
 	Signer   note.Signer
 	Verifier note.Verifier
+	VKey     string // the verifier key's text
 }
 
 // NewKey generates a checkpoint key named Origin.
@@ -38,7 +39,7 @@ func NewKey(tb testing.TB) Key {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Key{Signer: s, Verifier: v}
+	return Key{Signer: s, Verifier: v, VKey: vkey}
 }
 
 // NewLog returns a trail.Log on st signing with k, as one process of the
