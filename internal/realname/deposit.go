@@ -652,10 +652,7 @@ func (k *keyState) sealDepositEvidence(p Person, d *Deposit) error {
 	}
 	d.BodyHash = append(append(make([]byte, 0, len(d.BodyHash)+len(d.Body)), d.BodyHash...), d.Body...)
 	d.Body = nil
-	for _, f := range []struct {
-		name string
-		v    *[]byte
-	}{{"signature", &d.Signature}, {"body_hash", &d.BodyHash}, {"signed_message", &d.SignedMessage}} {
+	for _, f := range depositEvidenceFields(d) {
 		ct, err := k.sealWith(p, *f.v, "deposit|"+d.ID+"|"+f.name)
 		if err != nil {
 			return err
@@ -665,12 +662,22 @@ func (k *keyState) sealDepositEvidence(p Person, d *Deposit) error {
 	return nil
 }
 
+// depositEvidenceFields are the sealed fields of d, each with the name
+// its seal is bound to.
+func depositEvidenceFields(d *Deposit) []sealedField {
+	return []sealedField{{"signature", &d.Signature}, {"body_hash", &d.BodyHash}, {"signed_message", &d.SignedMessage}}
+}
+
+// sealedField is a field sealed on its own, and the name its seal is
+// bound to.
+type sealedField struct {
+	name string
+	v    *[]byte
+}
+
 // openDepositEvidence undoes sealDepositEvidence on d.
 func (k *keyState) openDepositEvidence(p Person, d *Deposit) error {
-	for _, f := range []struct {
-		name string
-		v    *[]byte
-	}{{"signature", &d.Signature}, {"body_hash", &d.BodyHash}, {"signed_message", &d.SignedMessage}} {
+	for _, f := range depositEvidenceFields(d) {
 		plain, err := k.openWith(p, *f.v, "deposit|"+d.ID+"|"+f.name)
 		if err != nil {
 			return err
