@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/realname/realname/internal/idnum"
 	"github.com/realname/realname/internal/realname"
 )
 
@@ -76,7 +77,7 @@ func ParseHeader(h string) (Header, error) {
 	if !ValidID(out.AuthorityID) {
 		return Header{}, ErrMalformed
 	}
-	if len(out.TS) > maxTSDigits || !digits(out.TS) {
+	if len(out.TS) > maxTSDigits || !idnum.AllDigits(out.TS) {
 		return Header{}, ErrMalformed
 	}
 	ts, err := strconv.ParseInt(out.TS, 10, 64)
@@ -102,18 +103,6 @@ func ParseHeader(h string) (Header, error) {
 func (h Header) String() string {
 	return Scheme + " id=" + h.AuthorityID + ",ts=" + h.TS + ",nonce=" + h.Nonce +
 		",sig=" + base64.StdEncoding.EncodeToString(h.Signature)
-}
-
-func digits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func validNonce(s string) bool {

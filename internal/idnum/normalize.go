@@ -75,8 +75,9 @@ func upperASCII(s string) string {
 	return string(b)
 }
 
-// allDigits reports whether s is non-empty and consists of ASCII digits.
-func allDigits(s string) bool {
+// AllDigits reports whether s is non-empty and consists of ASCII digits
+// (also what other parsers of outside input use for numeric fields).
+func AllDigits(s string) bool {
 	if s == "" {
 		return false
 	}

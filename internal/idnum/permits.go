@@ -32,7 +32,7 @@ func parseForeignPermanent(s string, now time.Time) (v, born string, err error) 
 }
 
 func parseForeign2017(s string, now time.Time) (v, born string, err error) {
-	if !isUpperLetter(s[0]) || !isUpperLetter(s[1]) || !isUpperLetter(s[2]) || !allDigits(s[3:]) {
+	if !isUpperLetter(s[0]) || !isUpperLetter(s[1]) || !isUpperLetter(s[2]) || !AllDigits(s[3:]) {
 		return "", "", fmt.Errorf("%w: 2017 format is 3 letters and 12 digits", ErrFormat)
 	}
 	if !isMainland(s[3:5]) {
@@ -97,7 +97,7 @@ func describeForeign(v, born string) Description {
 // older 10 digits (8 digits and a 2-digit issue count).
 func parseHKMacau(s string) (string, error) {
 	s = upperASCII(s)
-	if (len(s) != 9 && len(s) != 11) || (s[0] != 'H' && s[0] != 'M') || !allDigits(s[1:]) {
+	if (len(s) != 9 && len(s) != 11) || (s[0] != 'H' && s[0] != 'M') || !AllDigits(s[1:]) {
 		return "", fmt.Errorf("%w: expected H or M and 8 or 10 digits", ErrFormat)
 	}
 	return s, nil
@@ -110,11 +110,11 @@ func parseHKMacau(s string) (string, error) {
 func parseTaiwan(s string) (string, error) {
 	s = upperASCII(s)
 	switch {
-	case len(s) == 8 && allDigits(s), len(s) == 10 && allDigits(s):
+	case len(s) == 8 && AllDigits(s), len(s) == 10 && AllDigits(s):
 		return s, nil
-	case len(s) == 11 && allDigits(s[:10]) && isUpperLetter(s[10]):
+	case len(s) == 11 && AllDigits(s[:10]) && isUpperLetter(s[10]):
 		return s[:10] + "(" + s[10:] + ")", nil
-	case len(s) == 13 && allDigits(s[:10]) && s[10] == '(' && isUpperLetter(s[11]) && s[12] == ')':
+	case len(s) == 13 && AllDigits(s[:10]) && s[10] == '(' && isUpperLetter(s[11]) && s[12] == ')':
 		return s, nil
 	}
 	return "", fmt.Errorf("%w: expected 8 digits, or 10 digits with an optional letter", ErrFormat)
@@ -125,10 +125,10 @@ func parseTaiwan(s string) (string, error) {
 // 'G' and 8 digits (older passports).
 func parsePassport(s string) (string, error) {
 	s = upperASCII(s)
-	if len(s) == 9 && allDigits(s[2:]) {
+	if len(s) == 9 && AllDigits(s[2:]) {
 		switch {
-		case s[0] == 'E' && (isUpperLetter(s[1]) || allDigits(s[1:2])),
-			s[0] == 'G' && allDigits(s[1:2]):
+		case s[0] == 'E' && (isUpperLetter(s[1]) || AllDigits(s[1:2])),
+			s[0] == 'G' && AllDigits(s[1:2]):
 			return s, nil
 		}
 	}

@@ -23,7 +23,7 @@ var provinces = [100]string{
 // whether the prefix is known. Known prefixes are those of GB 11643-1999
 // (11–65, 71, 81, 82) and 83, used by residence permits for Taiwan residents.
 func ProvinceName(code string) (string, bool) {
-	if len(code) < 2 || !allDigits(code[:2]) {
+	if len(code) < 2 || !AllDigits(code[:2]) {
 		return "", false
 	}
 	name := provinces[atoi(code[:2])]
@@ -48,7 +48,7 @@ const checkChars = "10X98765432"
 // permits and the 2023 foreign permanent residence ID card. It returns
 // ErrFormat if body is not 17 ASCII digits.
 func CheckCharacter(body string) (byte, error) {
-	if len(body) != 17 || !allDigits(body) {
+	if len(body) != 17 || !AllDigits(body) {
 		return 0, fmt.Errorf("%w: check character needs 17 digits", ErrFormat)
 	}
 	return checkChar(body), nil
@@ -66,7 +66,7 @@ func checkChar(body string) byte {
 // isBody18 reports whether s is 17 digits and a check character ('0'–'9'
 // or 'X').
 func isBody18(s string) bool {
-	return len(s) == 18 && allDigits(s[:17]) && (s[17] == 'X' || (s[17] >= '0' && s[17] <= '9'))
+	return len(s) == 18 && AllDigits(s[:17]) && (s[17] == 'X' || (s[17] >= '0' && s[17] <= '9'))
 }
 
 // checkMod112 verifies the layout "17 digits + check character" and the
@@ -157,7 +157,7 @@ func checkMainlandRegion(p string) error {
 // sequence) and converts it to 18 characters. Sequence 996–999 marks people
 // born in the 1800s; all others were born in the 1900s.
 func convert15(s string, now time.Time) (string, error) {
-	if !allDigits(s) {
+	if !AllDigits(s) {
 		return "", fmt.Errorf("%w: legacy identity card number must be 15 digits", ErrFormat)
 	}
 	if err := checkMainlandRegion(s[:2]); err != nil {
@@ -220,7 +220,7 @@ func sexOf(c byte) Sex {
 
 // dateOf turns a validated YYYYMMDD string into midnight UTC.
 func dateOf(s string) (time.Time, bool) {
-	if len(s) != 8 || !allDigits(s) {
+	if len(s) != 8 || !AllDigits(s) {
 		return time.Time{}, false
 	}
 	return time.Date(atoi(s[0:4]), time.Month(atoi(s[4:6])), atoi(s[6:8]), 0, 0, 0, 0, time.UTC), true
