@@ -64,25 +64,12 @@ func openTrail(ctx context.Context, cfg config.Config, store *sqlstore.Store, li
 	if err != nil {
 		return nil, err
 	}
-	// The newest checkpoint must verify with the keys of the file: a key
-	// file swapped or restored from the wrong backup would otherwise go on
-	// signing the log under a key that no verifier of the earlier
-	// checkpoints knows.
-	if cp, err := store.LatestCheckpoint(ctx); err == nil {
-		var vs []note.Verifier
-		for _, k := range l.VerifierKeys() {
-			v, err := note.NewVerifier(k)
-			if err != nil {
-				return nil, fmt.Errorf("trail key file %s: %w", path, err)
-			}
-			vs = append(vs, v)
-		}
-		if _, _, err := trail.OpenCheckpoint(cp.Note, note.VerifierList(vs...)); err != nil {
-			return nil, fmt.Errorf("the trail's newest checkpoint (size %d) does not verify with the keys of %s (%v): "+
-				"restore the key file that signed it (refusing to sign the log with a key its readers do not know)", cp.Size, path, err)
-		}
-	} else if !errors.Is(err, trail.ErrNotFound) {
-		return nil, fmt.Errorf("trail: read the newest checkpoint: %w", err)
+	// A key file swapped or restored from the wrong backup would
+	// otherwise go on signing the log under a key that no verifier of the
+	// earlier checkpoints knows.
+	if err := l.CheckKeys(ctx); err != nil {
+		return nil, fmt.Errorf("the trail's newest checkpoint does not verify with the keys of %s (%w): restore the key "+
+			"file that signed it (refusing to sign the log with a key its readers do not know)", path, err)
 	}
 	return l, nil
 }

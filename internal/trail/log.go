@@ -606,18 +606,34 @@ func (l *Log) PublishCheckpoint(ctx context.Context) (StoredCheckpoint, bool, er
 	return out, fresh, nil
 }
 
+// CheckKeys returns an error if the newest stored checkpoint does not
+// verify with the log's keys (current and old); a log without checkpoints
+// passes.
+func (l *Log) CheckKeys(ctx context.Context) error {
+	cp, err := l.store.LatestCheckpoint(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("trail: read the newest checkpoint: %w", err)
+	}
+	vs, err := parseKeys(l.VerifierKeys())
+	if err != nil {
+		return err
+	}
+	if _, _, err := OpenCheckpoint(cp.Note, note.VerifierList(vs...)); err != nil {
+		return fmt.Errorf("trail: checkpoint of size %d: %w", cp.Size, err)
+	}
+	return nil
+}
+
 // StoreCosigned replaces the stored note of a checkpoint by cp, a copy
 // that witnesses cosigned (Witnessing.Cosign). cp must carry the log's
 // own valid signature over the very text stored for that size;
 // otherwise nothing is stored.
 func (l *Log) StoreCosigned(ctx context.Context, cp StoredCheckpoint) error {
-	vs := []note.Verifier{}
-	for _, k := range l.VerifierKeys() {
-		v, err := note.NewVerifier(k)
-		if err != nil {
-			return err
-		}
-		vs = append(vs, v)
+	vs, err := parseKeys(l.VerifierKeys())
+	if err != nil {
+		return err
 	}
 	c, n, err := OpenCheckpoint(cp.Note, note.VerifierList(vs...))
 	if err != nil {
