@@ -260,7 +260,7 @@ func deleteOutbox(d dialect) string { return `DELETE FROM trail_outbox WHERE ` +
 func sqliteTrailStatements() []string {
 	d := dialectSQLite
 	qs := []string{selectSize, selectEntries, selectSubjectEntries, selectLatestCheckpoint, selectCheckpointAtLeast,
-		insertCheckpoint, selectOutbox, selectHashes(d), selectHeads(d), deleteOutbox(d)}
+		insertCheckpoint, selectOutbox, selectHashes(d), selectHeads(d), deleteOutbox(d), selectLatestByRef(d)}
 	for _, k := range sqliteRowsPerInsert {
 		qs = append(qs, insertEntries.text(k))
 	}
